@@ -1,0 +1,33 @@
+/*
+ * netutil.h - socket helpers shared by the daemon and the client tools.
+ * Functions return 0 / a descriptor on success, or -1 and write a one-line
+ * reason into err (errlen bytes, NUL-terminated); they never log or exit.
+ */
+#ifndef NETUTIL_H
+#define NETUTIL_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+/* Room for "[ffff:...:ffff%ifname]:65535". */
+#define NETUTIL_ADDRSTRLEN 96
+
+/*
+ * Format a socket address as "1.2.3.4:80" or "[::1]:80" into buf.
+ * Returns buf (never NULL; "?" for an unknown family).
+ */
+const char *netutil_format_addr(const struct sockaddr *sa, socklen_t len,
+	    char *buf, size_t buflen);
+
+/*
+ * Resolve host and port (getaddrinfo, IPv4 and IPv6) and connect a blocking,
+ * close-on-exec TCP socket with TCP_NODELAY set, trying each address in turn
+ * until one answers within timeout_ms (0 = the kernel's own timeout).
+ */
+int	netutil_connect(const char *host, const char *port, int timeout_ms,
+	    char *err, size_t errlen);
+
+/* Set SO_RCVTIMEO and SO_SNDTIMEO to timeout_ms (0 = none). */
+int	netutil_set_timeouts(int fd, int timeout_ms);
+
+#endif /* NETUTIL_H */

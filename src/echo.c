@@ -1,0 +1,453 @@
+/*
+ * echo.c - the blocking framed echo loop (see echo.h for the design).
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "echo.h"
+#include "msgframe.h"
+
+/* A deadline of 0 means "none". */
+typedef uint64_t deadline_t;
+
+static uint64_t	now_ns(void);
+static deadline_t deadline_after(unsigned ms);
+static int	wait_ready(int fd, short events, deadline_t deadline);
+static ssize_t	recv_by(int fd, void *buf, size_t n, deadline_t deadline);
+static int	send_by(int fd, const void *buf, size_t n, unsigned timeout_ms);
+static int	set_idle_timeout(int fd, unsigned ms);
+static void	count(_Atomic uint64_t *counter, uint64_t n);
+static void	end(struct echo_worker *w, struct echo_result *res,
+		    enum close_reason reason, int err);
+static void	end_recv(struct echo_worker *w, struct echo_result *res,
+		    ssize_t n, int err);
+static void	end_send(struct echo_worker *w, struct echo_result *res, int err);
+static int	stream_frame(struct echo_worker *w, int fd, size_t have,
+		    uint64_t total, deadline_t deadline, struct echo_result *res);
+
+static const char *const reason_names[CLOSE_REASONS] = {
+	[CLOSE_CLIENT] = "client",
+	[CLOSE_IDLE] = "idle",
+	[CLOSE_IO_TIMEOUT] = "io_timeout",
+	[CLOSE_OVERSIZE] = "oversize",
+	[CLOSE_PROTOCOL] = "protocol",
+	[CLOSE_RESET] = "reset",
+	[CLOSE_ERROR] = "error",
+	[CLOSE_SHUTDOWN] = "shutdown",
+};
+
+const char *
+close_reason_name(enum close_reason reason)
+{
+	if (reason >= CLOSE_REASONS)
+		return "unknown";
+	return reason_names[reason];
+}
+
+int
+echo_worker_init(struct echo_worker *w, const struct echo_config *cfg,
+    const atomic_bool *stopping)
+{
+	int i;
+
+	w->cfg = cfg;
+	w->stopping = stopping;
+	/*
+	 * malloc, not calloc: with 10,000 workers only the pages a worker
+	 * really touches become resident.
+	 */
+	if ((w->buf = malloc(cfg->buf_size)) == NULL)
+		return -1;
+	atomic_init(&w->phase, ECHO_IDLE);
+	atomic_init(&w->stats.frames, 0);
+	atomic_init(&w->stats.bytes, 0);
+	for (i = 0; i < CLOSE_REASONS; i++)
+		atomic_init(&w->stats.closed[i], 0);
+	return 0;
+}
+
+void
+echo_worker_fini(struct echo_worker *w)
+{
+	free(w->buf);
+	w->buf = NULL;
+}
+
+bool
+echo_worker_waiting(struct echo_worker *w)
+{
+	return atomic_load(&w->phase) == ECHO_WAITING;
+}
+
+void
+echo_stats_add(struct echo_totals *sum, struct echo_worker *w)
+{
+	int i;
+
+	sum->frames += atomic_load_explicit(&w->stats.frames,
+	    memory_order_relaxed);
+	sum->bytes += atomic_load_explicit(&w->stats.bytes,
+	    memory_order_relaxed);
+	for (i = 0; i < CLOSE_REASONS; i++)
+		sum->closed[i] += atomic_load_explicit(&w->stats.closed[i],
+		    memory_order_relaxed);
+}
+
+void
+echo_serve(struct echo_worker *w, int fd, struct echo_result *res)
+{
+	const struct echo_config *cfg = w->cfg;
+	unsigned char *buf = w->buf;
+	struct msgframe_scan sc;
+	deadline_t deadline = 0;
+	size_t len = 0;		/* bytes buffered: always part of one frame */
+	bool fresh;		/* the buffered bytes start a new frame */
+	ssize_t n;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	if (set_idle_timeout(fd, cfg->idle_timeout_ms) == -1) {
+		end(w, res, CLOSE_ERROR, errno);
+		return;
+	}
+
+	for (;;) {
+		if (len == 0) {
+			/* Between frames: the handshake of echo.h. */
+			atomic_store(&w->phase, ECHO_WAITING);
+			if (atomic_load(w->stopping)) {
+				end(w, res, CLOSE_SHUTDOWN, 0);
+				return;
+			}
+			n = recv(fd, buf, cfg->buf_size, 0);
+			atomic_store(&w->phase, ECHO_BUSY);
+			if (n <= 0) {
+				if (n == -1 && errno == EINTR)
+					continue;
+				if (n == 0 && atomic_load(w->stopping))
+					end(w, res, CLOSE_SHUTDOWN, 0);
+				else if (n == 0)
+					end(w, res, CLOSE_CLIENT, 0);
+				else if (errno == EAGAIN || errno == EWOULDBLOCK)
+					end(w, res, CLOSE_IDLE, 0);
+				else
+					end_recv(w, res, n, errno);
+				return;
+			}
+			fresh = true;
+		} else {
+			fresh = false;
+			n = recv_by(fd, buf + len, cfg->buf_size - len, deadline);
+			if (n <= 0) {
+				end_recv(w, res, n, errno);
+				return;
+			}
+		}
+		len += (size_t)n;
+
+		rc = msgframe_scan(buf, len, cfg->max_frame, &sc);
+		if (sc.complete > 0) {
+			if (send_by(fd, buf, sc.complete,
+			    cfg->io_timeout_ms) == -1) {
+				end_send(w, res, errno);
+				return;
+			}
+			count(&w->stats.frames, sc.frames);
+			count(&w->stats.bytes,
+			    sc.complete - sc.frames * MSGFRAME_HEADER_SIZE);
+			res->frames += sc.frames;
+			len -= sc.complete;
+			if (len > 0) {
+				memmove(buf, buf + sc.complete, len);
+				fresh = true;
+			}
+			/*
+			 * Shutting down: the frames in progress are echoed;
+			 * stop here rather than start on the next one.
+			 */
+			if (atomic_load_explicit(w->stopping,
+			    memory_order_relaxed)) {
+				end(w, res, CLOSE_SHUTDOWN, 0);
+				return;
+			}
+		}
+		/*
+		 * A frame's clock starts with its first byte.  Read the clock
+		 * only then: a batch that ends on a frame boundary costs none.
+		 */
+		if (fresh && len > 0)
+			deadline = deadline_after(cfg->io_timeout_ms);
+		if (rc == -1) {
+			/* The frames before it were echoed above. */
+			res->announced = sc.next_len;
+			end(w, res, CLOSE_OVERSIZE, 0);
+			return;
+		}
+		if (sc.has_next && (uint64_t)sc.next_len +
+		    MSGFRAME_HEADER_SIZE > cfg->buf_size) {
+			if (stream_frame(w, fd, len, (uint64_t)sc.next_len +
+			    MSGFRAME_HEADER_SIZE, deadline, res) == -1)
+				return;
+			len = 0;
+		}
+	}
+}
+
+/*
+ * Echo a frame too big for the buffer as it arrives.  The buffer holds its
+ * first `have` bytes.  Fill the buffer before the first write, so the
+ * header always leaves with payload bytes (never a 4-byte segment).
+ */
+static int
+stream_frame(struct echo_worker *w, int fd, size_t have, uint64_t total,
+    deadline_t deadline, struct echo_result *res)
+{
+	const struct echo_config *cfg = w->cfg;
+	unsigned char *buf = w->buf;
+	uint64_t left;
+	size_t want;
+	ssize_t n;
+
+	while (have < cfg->buf_size) {
+		n = recv_by(fd, buf + have, cfg->buf_size - have, deadline);
+		if (n <= 0) {
+			end_recv(w, res, n, errno);
+			return -1;
+		}
+		have += (size_t)n;
+	}
+	left = total;
+	for (;;) {
+		if (send_by(fd, buf, have, cfg->io_timeout_ms) == -1) {
+			end_send(w, res, errno);
+			return -1;
+		}
+		left -= have;
+		if (left == 0)
+			break;
+		/* Never read past this frame: the next one is parsed normally. */
+		want = left < cfg->buf_size ? (size_t)left : cfg->buf_size;
+		n = recv_by(fd, buf, want, deadline);
+		if (n <= 0) {
+			end_recv(w, res, n, errno);
+			return -1;
+		}
+		have = (size_t)n;
+	}
+	count(&w->stats.frames, 1);
+	count(&w->stats.bytes, total - MSGFRAME_HEADER_SIZE);
+	res->frames++;
+	return 0;
+}
+
+void
+echo_close(int fd, const struct echo_result *res, unsigned linger_ms)
+{
+	static const struct linger abortive = { 1, 0 };
+	char discard[4096];
+	deadline_t deadline;
+	ssize_t n;
+
+	switch (res->reason) {
+	case CLOSE_RESET:
+	case CLOSE_ERROR:
+		break;
+	case CLOSE_IO_TIMEOUT:
+		/*
+		 * A client that stopped reading would keep unsent echoes in
+		 * our socket buffer for minutes: reset it.  A frame that
+		 * never completed got no echo to lose: close gracefully.
+		 */
+		if (res->writing) {
+			(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &abortive,
+			    sizeof(abortive));
+			break;
+		}
+		/* FALLTHROUGH */
+	default:
+		if (shutdown(fd, SHUT_WR) == -1)
+			break;
+		deadline = deadline_after(linger_ms);
+		for (;;) {
+			n = recv_by(fd, discard, sizeof(discard), deadline);
+			if (n <= 0)
+				break;
+		}
+		break;
+	}
+	(void)close(fd);
+}
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static deadline_t
+deadline_after(unsigned ms)
+{
+	if (ms == 0)
+		return 0;
+	return now_ns() + (uint64_t)ms * 1000000u;
+}
+
+/* Wait for events on fd until deadline: 0, or -1 with errno ETIMEDOUT. */
+static int
+wait_ready(int fd, short events, deadline_t deadline)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+	uint64_t now;
+	int ms;
+
+	for (;;) {
+		ms = -1;
+		if (deadline != 0) {
+			now = now_ns();
+			if (now >= deadline) {
+				errno = ETIMEDOUT;
+				return -1;
+			}
+			/* Round up: never wake a hair early and spin. */
+			ms = (int)((deadline - now + 999999) / 1000000);
+		}
+		switch (poll(&pfd, 1, ms)) {
+		case -1:
+			if (errno != EINTR)
+				return -1;
+			break;
+		case 0:
+			break;		/* re-check the clock */
+		default:
+			/* Errors and hang-ups are reported by the next call. */
+			return 0;
+		}
+	}
+}
+
+/*
+ * Receive what is there, or wait until the deadline for something.
+ * Returns > 0, 0 at end of stream, or -1 with errno (ETIMEDOUT).
+ */
+static ssize_t
+recv_by(int fd, void *buf, size_t n, deadline_t deadline)
+{
+	ssize_t r;
+
+	for (;;) {
+		r = recv(fd, buf, n, MSG_DONTWAIT);
+		if (r >= 0)
+			return r;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -1;
+		if (wait_ready(fd, POLLIN, deadline) == -1)
+			return -1;
+	}
+}
+
+/*
+ * Send all n bytes.  The deadline starts only when the socket first pushes
+ * back: the usual whole-batch send costs no clock read.  0 or -1 (errno).
+ */
+static int
+send_by(int fd, const void *buf, size_t n, unsigned timeout_ms)
+{
+	const unsigned char *p = buf;
+	deadline_t deadline = 0;
+	bool started = false;
+	ssize_t r;
+
+	while (n > 0) {
+		r = send(fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (r > 0) {
+			p += r;
+			n -= (size_t)r;
+			continue;
+		}
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1 && errno != EAGAIN && errno != EWOULDBLOCK)
+			return -1;
+		if (!started) {
+			deadline = deadline_after(timeout_ms);
+			started = true;
+		}
+		if (wait_ready(fd, POLLOUT, deadline) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+set_idle_timeout(int fd, unsigned ms)
+{
+	struct timeval tv;
+
+	if (ms == 0)
+		return 0;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
+/* Only the owning worker writes its counters: no atomic RMW needed. */
+static void
+count(_Atomic uint64_t *counter, uint64_t n)
+{
+	atomic_store_explicit(counter,
+	    atomic_load_explicit(counter, memory_order_relaxed) + n,
+	    memory_order_relaxed);
+}
+
+static void
+end(struct echo_worker *w, struct echo_result *res, enum close_reason reason,
+    int err)
+{
+	res->reason = reason;
+	res->err = err;
+	count(&w->stats.closed[reason], 1);
+	atomic_store(&w->phase, ECHO_IDLE);
+}
+
+/* A read inside a frame failed (n == -1) or hit end of stream (n == 0). */
+static void
+end_recv(struct echo_worker *w, struct echo_result *res, ssize_t n, int err)
+{
+	if (n == 0)
+		end(w, res, atomic_load(w->stopping) ? CLOSE_SHUTDOWN :
+		    CLOSE_PROTOCOL, 0);
+	else if (err == ETIMEDOUT)
+		end(w, res, CLOSE_IO_TIMEOUT, 0);
+	else if (err == ECONNRESET)
+		end(w, res, CLOSE_RESET, err);
+	else
+		end(w, res, CLOSE_ERROR, err);
+}
+
+static void
+end_send(struct echo_worker *w, struct echo_result *res, int err)
+{
+	if (err == ETIMEDOUT) {
+		res->writing = true;
+		end(w, res, CLOSE_IO_TIMEOUT, 0);
+	} else if (atomic_load(w->stopping))
+		end(w, res, CLOSE_SHUTDOWN, err);	/* forced close */
+	else if (err == EPIPE || err == ECONNRESET)
+		end(w, res, CLOSE_RESET, err);
+	else
+		end(w, res, CLOSE_ERROR, err);
+}

@@ -1,0 +1,130 @@
+/*
+ * echo.h - the blocking framed echo loop one worker runs on one connection.
+ *
+ * The hot path: read as much as the socket holds into the worker's buffer
+ * (one read may carry many frames), find the whole frames in it with
+ * msgframe_scan(), and echo all of them with one send().  Because an echo is
+ * byte-for-byte the input, the bytes of whole frames are written straight
+ * from the read buffer: no copy, no per-frame allocation, lock or shared
+ * atomic.  A frame too big for the buffer is streamed through it (header
+ * and first payload bytes in one write, then the rest as it arrives), so a
+ * worker's memory is its buffer, whatever --max-frame says.
+ *
+ * Timeouts on a blocking socket:
+ *   - between frames the worker blocks in recv() with SO_RCVTIMEO set to the
+ *     idle timeout: one syscall per batch, the common case;
+ *   - inside a frame, and while writing an echo, each recv()/send() is
+ *     MSG_DONTWAIT and waits in poll() for the time left until the frame's
+ *     deadline (first byte + io timeout), so a client that drips bytes or
+ *     stops reading cannot stretch it per syscall.
+ *
+ * Shutdown handshake with the pool (echo_worker_waiting):
+ *   the worker stores ECHO_WAITING, then loads *stopping; the stopper stores
+ *   *stopping, then loads the phase and, if ECHO_WAITING, calls
+ *   shutdown(fd, SHUT_RD) to wake the blocked recv().  Both sides use
+ *   sequentially consistent atomics, so at least one of them sees the
+ *   other: a waiting worker is always woken, a busy one finishes the frame
+ *   in progress and stops at the next frame boundary.
+ */
+#ifndef ECHO_H
+#define ECHO_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Why a connection ended.  The order is the order of the stats line. */
+enum close_reason {
+	CLOSE_CLIENT,		/* the client closed between frames */
+	CLOSE_IDLE,		/* no new frame within the idle timeout */
+	CLOSE_IO_TIMEOUT,	/* a frame or its echo missed the io deadline */
+	CLOSE_OVERSIZE,		/* a header announced more than max_frame */
+	CLOSE_PROTOCOL,		/* the stream ended inside a frame */
+	CLOSE_RESET,		/* the client reset the connection */
+	CLOSE_ERROR,		/* another socket error */
+	CLOSE_SHUTDOWN,		/* the server is shutting down */
+	CLOSE_REASONS
+};
+
+/* A short name for the stats line: "client", "idle", "io_timeout", ... */
+const char	*close_reason_name(enum close_reason reason);
+
+struct echo_config {
+	uint32_t	max_frame;	/* largest payload accepted */
+	unsigned	idle_timeout_ms;	/* 0 = wait forever between frames */
+	unsigned	io_timeout_ms;	/* 0 = no per-frame deadline */
+	size_t		buf_size;	/* per-worker buffer; >= 2 * header */
+};
+
+/* Default per-worker buffer: large enough for deep pipelines of small
+ * frames and for few syscalls per MiB when streaming big ones. */
+#define ECHO_DEFAULT_BUF_SIZE	(128 * 1024)
+
+/*
+ * Counters of one worker.  Only that worker writes them (relaxed
+ * load + store, no read-modify-write: no bus lock on the hot path); anyone
+ * may read them at any time.
+ */
+struct echo_stats {
+	_Atomic uint64_t	frames;		/* frames echoed */
+	_Atomic uint64_t	bytes;		/* payload bytes echoed */
+	_Atomic uint64_t	closed[CLOSE_REASONS];
+};
+
+/* How one connection ended, for the log line. */
+struct echo_result {
+	enum close_reason	reason;
+	int			err;		/* errno for CLOSE_ERROR */
+	uint32_t		announced;	/* CLOSE_OVERSIZE: header's length */
+	bool			writing;	/* CLOSE_IO_TIMEOUT: echo unsent */
+	uint64_t		frames;		/* frames echoed on this connection */
+};
+
+enum echo_phase {
+	ECHO_IDLE,		/* no connection */
+	ECHO_WAITING,		/* blocked between frames, nothing buffered */
+	ECHO_BUSY		/* inside a frame or writing */
+};
+
+struct echo_worker {
+	const struct echo_config	*cfg;
+	const atomic_bool		*stopping;
+	unsigned char			*buf;
+	atomic_int			 phase;
+	struct echo_stats		 stats;
+};
+
+/* Allocate the worker's buffer.  0, or -1 with errno (ENOMEM). */
+int	echo_worker_init(struct echo_worker *w, const struct echo_config *cfg,
+	    const atomic_bool *stopping);
+void	echo_worker_fini(struct echo_worker *w);
+
+/*
+ * Echo frames on fd until the connection ends; fills *res and counts the
+ * reason in the worker's stats.  Does not close fd (see echo_close).
+ */
+void	echo_serve(struct echo_worker *w, int fd, struct echo_result *res);
+
+/*
+ * Close fd after echo_serve(), without destroying echoes already written:
+ * after an orderly end, shut down the write side and discard the client's
+ * remaining input for at most linger_ms (httpd's lingering close), so the
+ * kernel never answers unread input with a reset.  A client that stopped
+ * reading (io timeout while writing) or reset the connection is closed at
+ * once.
+ */
+void	echo_close(int fd, const struct echo_result *res, unsigned linger_ms);
+
+/* True when the worker is blocked between frames (see the handshake). */
+bool	echo_worker_waiting(struct echo_worker *w);
+
+/* Add w's counters into *sum (a plain snapshot, not atomics). */
+struct echo_totals {
+	uint64_t	frames;
+	uint64_t	bytes;
+	uint64_t	closed[CLOSE_REASONS];
+};
+void	echo_stats_add(struct echo_totals *sum, struct echo_worker *w);
+
+#endif /* ECHO_H */

@@ -1,0 +1,377 @@
+/*
+ * pool.c - the fixed pool of worker threads (thread model in pool.h).
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "echo.h"
+#include "log.h"
+#include "msgframe.h"
+#include "netutil.h"
+#include "pool.h"
+#include "queue.h"
+
+struct slot {
+	struct pool		*pool;
+	pthread_t		 thread;
+	pthread_mutex_t		 lock;		/* guards fd */
+	int			 fd;		/* -1 when not serving */
+	struct echo_worker	 echo;
+};
+
+struct pool {
+	struct queue		*queue;
+	struct pool_config	 cfg;
+	atomic_bool		 stopping;
+	struct slot		*slots;
+	unsigned		 nslots;	/* slots with a running thread */
+
+	pthread_mutex_t		 lock;		/* guards running, started */
+	pthread_cond_t		 changed;	/* running or started changed */
+	unsigned		 running;	/* workers not yet exited */
+	unsigned		 started;	/* workers that reached their loop */
+};
+
+static void	*worker_main(void *arg);
+static void	 serve(struct slot *s, const struct conn *c);
+static void	 log_close(const struct pool_config *cfg, const struct conn *c,
+		    const struct echo_result *res);
+static void	 slot_set_fd(struct slot *s, int fd);
+static void	 shut_slot(struct slot *s, int how, bool only_waiting);
+static unsigned	 wait_running(struct pool *p, unsigned timeout_ms);
+static int	 init_cond(pthread_cond_t *cond);
+static void	 name_thread(void);
+static void	 lock(pthread_mutex_t *m);
+static void	 unlock(pthread_mutex_t *m);
+
+struct pool *
+pool_create(struct queue *q, const struct pool_config *cfg, char *err,
+    size_t errlen)
+{
+	pthread_attr_t attr;
+	struct pool *p;
+	unsigned i;
+	int rc;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    (p->slots = calloc(cfg->threads, sizeof(*p->slots))) == NULL) {
+		snprintf(err, errlen, "cannot allocate %u workers: %s",
+		    cfg->threads, strerror(errno));
+		free(p);
+		queue_close(q);
+		return NULL;
+	}
+	p->queue = q;
+	p->cfg = *cfg;
+	atomic_init(&p->stopping, false);
+	if (init_cond(&p->changed) != 0 ||
+	    pthread_mutex_init(&p->lock, NULL) != 0)
+		abort();
+
+	if ((rc = pthread_attr_init(&attr)) != 0 ||
+	    (rc = pthread_attr_setstacksize(&attr, cfg->stack_size)) != 0) {
+		snprintf(err, errlen, "worker stack size %zu: %s",
+		    cfg->stack_size, strerror(rc));
+		goto fail;
+	}
+	for (i = 0; i < cfg->threads; i++) {
+		struct slot *s = &p->slots[i];
+
+		s->pool = p;
+		s->fd = -1;
+		if (pthread_mutex_init(&s->lock, NULL) != 0)
+			abort();
+		if (echo_worker_init(&s->echo, &p->cfg.echo,
+		    &p->stopping) == -1) {
+			snprintf(err, errlen, "worker %u: buffer: %s", i,
+			    strerror(errno));
+			pthread_mutex_destroy(&s->lock);
+			goto fail;
+		}
+		lock(&p->lock);
+		p->running++;
+		unlock(&p->lock);
+		if ((rc = pthread_create(&s->thread, &attr, worker_main,
+		    s)) != 0) {
+			snprintf(err, errlen, "cannot create worker thread "
+			    "%u of %u: %s", i + 1, cfg->threads, strerror(rc));
+			lock(&p->lock);
+			p->running--;
+			unlock(&p->lock);
+			echo_worker_fini(&s->echo);
+			pthread_mutex_destroy(&s->lock);
+			goto fail;
+		}
+		p->nslots++;
+	}
+	pthread_attr_destroy(&attr);
+
+	/* The start-up barrier: return once every worker is in its loop. */
+	lock(&p->lock);
+	while (p->started < p->nslots)
+		if (pthread_cond_wait(&p->changed, &p->lock) != 0)
+			abort();
+	unlock(&p->lock);
+	return p;
+
+fail:
+	pthread_attr_destroy(&attr);
+	queue_close(q);
+	(void)pool_stop(p, 0);
+	pool_destroy(p);
+	return NULL;
+}
+
+unsigned
+pool_stop(struct pool *p, unsigned timeout_ms)
+{
+	unsigned i, forced = 0;
+
+	atomic_store(&p->stopping, true);
+	for (i = 0; i < p->nslots; i++)
+		shut_slot(&p->slots[i], SHUT_RD, true);
+
+	if (wait_running(p, timeout_ms) > 0) {
+		for (i = 0; i < p->nslots; i++) {
+			lock(&p->slots[i].lock);
+			if (p->slots[i].fd != -1)
+				forced++;
+			unlock(&p->slots[i].lock);
+			shut_slot(&p->slots[i], SHUT_RDWR, false);
+		}
+	}
+	for (i = 0; i < p->nslots; i++)
+		if (pthread_join(p->slots[i].thread, NULL) != 0)
+			abort();
+	return forced;
+}
+
+void
+pool_destroy(struct pool *p)
+{
+	unsigned i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < p->nslots; i++) {
+		echo_worker_fini(&p->slots[i].echo);
+		pthread_mutex_destroy(&p->slots[i].lock);
+	}
+	pthread_cond_destroy(&p->changed);
+	pthread_mutex_destroy(&p->lock);
+	free(p->slots);
+	free(p);
+}
+
+void
+pool_totals(struct pool *p, struct pool_totals *t)
+{
+	unsigned i;
+
+	memset(t, 0, sizeof(*t));
+	for (i = 0; i < p->nslots; i++) {
+		echo_stats_add(&t->echo, &p->slots[i].echo);
+		lock(&p->slots[i].lock);
+		if (p->slots[i].fd != -1)
+			t->active++;
+		unlock(&p->slots[i].lock);
+	}
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct slot *s = arg;
+	struct pool *p = s->pool;
+	struct conn c;
+
+	name_thread();
+	lock(&p->lock);
+	p->started++;
+	if (pthread_cond_broadcast(&p->changed) != 0)
+		abort();
+	unlock(&p->lock);
+
+	while (queue_pop(p->queue, &c) == QUEUE_OK)
+		serve(s, &c);
+
+	lock(&p->lock);
+	p->running--;
+	if (pthread_cond_broadcast(&p->changed) != 0)
+		abort();
+	unlock(&p->lock);
+	return NULL;
+}
+
+static void
+serve(struct slot *s, const struct conn *c)
+{
+	struct echo_result res;
+
+	slot_set_fd(s, c->fd);
+	echo_serve(&s->echo, c->fd, &res);
+	log_close(&s->pool->cfg, c, &res);
+	/* Cleared before the close: see the fd-reuse note in pool.h. */
+	slot_set_fd(s, -1);
+	echo_close(c->fd, &res, s->pool->cfg.linger_ms);
+}
+
+/*
+ * One line per connection: an abnormal end at info level (the operator
+ * wants to know), a normal one at debug.  Never any payload byte.
+ */
+static void
+log_close(const struct pool_config *cfg, const struct conn *c,
+    const struct echo_result *res)
+{
+	char peer[NETUTIL_ADDRSTRLEN];
+	unsigned long long frames = res->frames;
+
+	if (res->reason == CLOSE_CLIENT || res->reason == CLOSE_SHUTDOWN) {
+		if (log_get_verbosity() < LOG_VERBOSE)
+			return;
+	}
+	netutil_format_addr((const struct sockaddr *)&c->peer, c->peerlen,
+	    peer, sizeof(peer));
+	switch (res->reason) {
+	case CLOSE_CLIENT:
+		log_debug("closed %s: client closed after %llu frames", peer,
+		    frames);
+		break;
+	case CLOSE_SHUTDOWN:
+		log_debug("closed %s: shutdown after %llu frames", peer,
+		    frames);
+		break;
+	case CLOSE_IDLE:
+		log_info("closed %s: idle timeout, no frame for %u ms "
+		    "(after %llu frames)", peer, cfg->echo.idle_timeout_ms,
+		    frames);
+		break;
+	case CLOSE_IO_TIMEOUT:
+		log_info("closed %s: I/O timeout, %s within %u ms "
+		    "(after %llu frames)", peer, res->writing ?
+		    "client did not read its echo" : "frame not complete",
+		    cfg->echo.io_timeout_ms, frames);
+		break;
+	case CLOSE_OVERSIZE:
+		log_info("closed %s: oversize frame, header announces %lu "
+		    "bytes, limit is %lu (after %llu frames)", peer,
+		    (unsigned long)res->announced,
+		    (unsigned long)cfg->echo.max_frame, frames);
+		break;
+	case CLOSE_PROTOCOL:
+		log_info("closed %s: protocol error, stream ended inside a "
+		    "frame (after %llu frames)", peer, frames);
+		break;
+	case CLOSE_RESET:
+		log_info("closed %s: connection reset by client (after %llu "
+		    "frames)", peer, frames);
+		break;
+	case CLOSE_ERROR:
+	default:
+		log_info("closed %s: %s (after %llu frames)", peer,
+		    strerror(res->err), frames);
+		break;
+	}
+}
+
+static void
+slot_set_fd(struct slot *s, int fd)
+{
+	lock(&s->lock);
+	s->fd = fd;
+	unlock(&s->lock);
+}
+
+/*
+ * Shut down the slot's connection, if any.  With only_waiting, only when
+ * the worker is blocked between frames (the handshake in echo.h).
+ */
+static void
+shut_slot(struct slot *s, int how, bool only_waiting)
+{
+	lock(&s->lock);
+	if (s->fd != -1 && (!only_waiting || echo_worker_waiting(&s->echo)))
+		(void)shutdown(s->fd, how);	/* ENOTCONN: already gone */
+	unlock(&s->lock);
+}
+
+/* Wait up to timeout_ms for every worker to exit; return how many remain. */
+static unsigned
+wait_running(struct pool *p, unsigned timeout_ms)
+{
+	struct timespec until;
+	unsigned left;
+	int rc;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &until) == -1)
+		abort();
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	lock(&p->lock);
+	while (p->running > 0) {
+		rc = pthread_cond_timedwait(&p->changed, &p->lock, &until);
+		if (rc == ETIMEDOUT)
+			break;
+		if (rc != 0)
+			abort();
+	}
+	left = p->running;
+	unlock(&p->lock);
+	return left;
+}
+
+/* Timed waits use the monotonic clock: a clock step must not cut the
+ * graceful shutdown short or stretch it. */
+static int
+init_cond(pthread_cond_t *cond)
+{
+	pthread_condattr_t attr;
+	int rc;
+
+	if ((rc = pthread_condattr_init(&attr)) != 0)
+		return rc;
+	if ((rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC)) == 0)
+		rc = pthread_cond_init(cond, &attr);
+	(void)pthread_condattr_destroy(&attr);
+	return rc;
+}
+
+/* "msgsrv-worker" in top -H and gdb (15 characters at most on Linux). */
+static void
+name_thread(void)
+{
+#ifdef HAVE_PTHREAD_SETNAME_NP
+	(void)pthread_setname_np(pthread_self(), "msgsrv-worker");
+#endif
+}
+
+/* A failing lock or unlock is a programming error: stop at once. */
+static void
+lock(pthread_mutex_t *m)
+{
+	if (pthread_mutex_lock(m) != 0)
+		abort();
+}
+
+static void
+unlock(pthread_mutex_t *m)
+{
+	if (pthread_mutex_unlock(m) != 0)
+		abort();
+}

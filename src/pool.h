@@ -1,0 +1,69 @@
+/*
+ * pool.h - the fixed pool of worker threads.
+ *
+ * Thread model:
+ *   - N workers are started once by pool_create() and live until
+ *     pool_stop().  Each loops: queue_pop() a connection, run the blocking
+ *     echo loop on it (echo.h), close it, repeat.  One connection per worker
+ *     at a time; the queue lock is held only inside queue_pop().
+ *   - Each worker has a slot: its thread, its echo state and counters, and
+ *     the descriptor it is serving.  The slot's fd is guarded by the slot's
+ *     own mutex, taken twice per connection (set, clear) by the worker and by
+ *     the stopper to shut the fd down.  Because the worker clears the fd
+ *     under that mutex *before* closing it, the stopper can never shut down
+ *     a descriptor number that was closed and reused.
+ *   - Lock order: a slot mutex may be taken alone, or the pool mutex alone;
+ *     never both, and never with the queue mutex.
+ *   - Stopping (pool_stop): set the stopping flag; wake the workers that are
+ *     blocked between frames with shutdown(SHUT_RD) (the handshake in
+ *     echo.h); the others finish the frame in progress and stop at its
+ *     boundary.  After the timeout, shutdown(SHUT_RDWR) every remaining
+ *     connection; then join every worker.  Never pthread_cancel, never
+ *     close() a descriptor another thread is using.
+ */
+#ifndef POOL_H
+#define POOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "echo.h"
+#include "queue.h"
+
+struct pool_config {
+	unsigned		threads;
+	size_t			stack_size;
+	unsigned		linger_ms;	/* lingering close, see echo_close */
+	struct echo_config	echo;
+};
+
+struct pool_totals {
+	struct echo_totals	echo;
+	unsigned		active;		/* workers serving a connection */
+};
+
+struct pool;
+
+/*
+ * Start cfg->threads workers taking connections from q, and return only
+ * once every one of them is running.  On failure (a thread cannot be
+ * created, no memory) the workers already started are stopped and joined,
+ * q is closed, a reason is written to err and NULL is returned.
+ */
+struct pool	*pool_create(struct queue *q, const struct pool_config *cfg,
+		    char *err, size_t errlen);
+
+/*
+ * Graceful stop (see above).  The caller must have closed the queue so no
+ * worker takes a new connection.  Returns the number of connections that
+ * had to be forced closed after timeout_ms.
+ */
+unsigned	 pool_stop(struct pool *p, unsigned timeout_ms);
+
+/* Free a stopped pool. */
+void		 pool_destroy(struct pool *p);
+
+/* Sum of every worker's counters (safe from any thread, at any time). */
+void		 pool_totals(struct pool *p, struct pool_totals *t);
+
+#endif /* POOL_H */

@@ -1,0 +1,276 @@
+/*
+ * netutil.c - socket helpers shared by the daemon and the client tools.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "netutil.h"
+
+static void	set_err(char *err, size_t errlen, const char *fmt, ...)
+		    __attribute__((__format__(__printf__, 3, 4)));
+static int64_t	now_ms(void);
+static int	wait_writable(int fd, int timeout_ms);
+static int	connect_one(const struct addrinfo *ai, int timeout_ms);
+
+static void
+set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	/* Callers that do not care about the reason may pass NULL. */
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	/* Truncation is acceptable: the message is for humans. */
+	(void)vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* Milliseconds from CLOCK_MONOTONIC: wall-clock steps must not stretch a
+ * connect timeout. */
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	/* CLOCK_MONOTONIC cannot fail on any system we build for. */
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Wait until a non-blocking connect on fd has finished, successfully or
+ * not, for at most timeout_ms (0 = no limit of our own).  A signal must not
+ * restart the full timeout, so the remaining time is recomputed from a
+ * deadline after EINTR.  Returns 0, or -1 with errno ETIMEDOUT or poll's.
+ */
+static int
+wait_writable(int fd, int timeout_ms)
+{
+	struct pollfd pfd;
+	int64_t deadline = 0, left;
+	int rc, wait;
+
+	if (timeout_ms > 0)
+		deadline = now_ms() + timeout_ms;
+	wait = timeout_ms > 0 ? timeout_ms : -1;
+	for (;;) {
+		pfd.fd = fd;
+		pfd.events = POLLOUT;
+		pfd.revents = 0;
+		rc = poll(&pfd, 1, wait);
+		/* POLLERR/POLLHUP also end the wait: SO_ERROR tells why. */
+		if (rc > 0)
+			return 0;
+		if (rc == 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if (errno != EINTR)
+			return -1;
+		if (timeout_ms > 0) {
+			left = deadline - now_ms();
+			if (left <= 0) {
+				errno = ETIMEDOUT;
+				return -1;
+			}
+			wait = (int)left;
+		}
+	}
+}
+
+/*
+ * Connect one resolved address.  The connect is made non-blocking so that
+ * timeout_ms can bound it (a blocking connect waits for the kernel's SYN
+ * retries, over two minutes on Linux) and so that EINTR cannot leave a
+ * half-started connect we could not restart; with timeout_ms 0 the poll has
+ * no limit and the kernel's own timeout still applies through SO_ERROR.
+ * Returns a blocking descriptor, or -1 with errno set.
+ */
+static int
+connect_one(const struct addrinfo *ai, int timeout_ms)
+{
+	socklen_t len;
+	int fd, flags, soerr, one = 1, saved;
+
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+	    ai->ai_protocol);
+	if (fd == -1)
+		return -1;
+	if ((flags = fcntl(fd, F_GETFL)) == -1)
+		goto fail;
+	if (fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1)
+		goto fail;
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
+		/*
+		 * EINTR from connect() means the attempt goes on in the
+		 * background, exactly like EINPROGRESS.
+		 */
+		if (errno != EINPROGRESS && errno != EINTR)
+			goto fail;
+		if (wait_writable(fd, timeout_ms) == -1)
+			goto fail;
+		soerr = 0;
+		len = sizeof(soerr);
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == -1)
+			goto fail;
+		if (soerr != 0) {
+			errno = soerr;
+			goto fail;
+		}
+	}
+	/* Callers expect plain blocking I/O (with SO_*TIMEO if they want). */
+	if (fcntl(fd, F_SETFL, flags) == -1)
+		goto fail;
+	/* Frames are small and latency-bound: do not wait for Nagle. */
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == -1)
+		goto fail;
+	return fd;
+
+fail:
+	saved = errno;
+	/* Never retry close(): on Linux the descriptor is gone after EINTR. */
+	(void)close(fd);
+	errno = saved;
+	return -1;
+}
+
+const char *
+netutil_format_addr(const struct sockaddr *sa, socklen_t len, char *buf,
+    size_t buflen)
+{
+	char host[NI_MAXHOST], serv[NI_MAXSERV];
+	int rc;
+
+	if (buf == NULL)
+		return "?";
+	if (buflen == 0)
+		return buf;
+	(void)snprintf(buf, buflen, "?");
+	if (sa == NULL)
+		return buf;
+	/* Check the length ourselves: a short address must not be read. */
+	switch (sa->sa_family) {
+	case AF_INET:
+		if (len < (socklen_t)sizeof(struct sockaddr_in))
+			return buf;
+		break;
+	case AF_INET6:
+		if (len < (socklen_t)sizeof(struct sockaddr_in6))
+			return buf;
+		break;
+	default:
+		return buf;
+	}
+	/*
+	 * getnameinfo() rather than inet_ntop(): it also prints an IPv6
+	 * scope ("fe80::1%eth0"), which a link-local address needs to be
+	 * usable.  Numeric only: a log line must never wait for DNS.
+	 */
+	rc = getnameinfo(sa, len, host, sizeof(host), serv, sizeof(serv),
+	    NI_NUMERICHOST | NI_NUMERICSERV);
+	if (rc != 0)
+		return buf;
+	/* Brackets keep the port apart from the colons of an IPv6 address. */
+	if (sa->sa_family == AF_INET6)
+		(void)snprintf(buf, buflen, "[%s]:%s", host, serv);
+	else
+		(void)snprintf(buf, buflen, "%s:%s", host, serv);
+	return buf;
+}
+
+int
+netutil_connect(const char *host, const char *port, int timeout_ms,
+    char *err, size_t errlen)
+{
+	struct addrinfo hints, *res, *ai;
+	const char *name;
+	int fd, rc, last_errno;
+
+	/* getaddrinfo() takes NULL as loopback; name it so in errors. */
+	name = host != NULL ? host : "localhost";
+	if (port == NULL) {
+		set_err(err, errlen, "connect to %s: no port given", name);
+		errno = EINVAL;
+		return -1;
+	}
+	if (timeout_ms < 0)
+		timeout_ms = 0;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	/*
+	 * No AI_ADDRCONFIG: on a host whose only interface is loopback it
+	 * hides the loopback addresses themselves, and trying an address
+	 * the host cannot reach just costs one quick failure.
+	 */
+	rc = getaddrinfo(host, port, &hints, &res);
+	if (rc != 0) {
+		set_err(err, errlen, "resolve %s port %s: %s", name, port,
+		    rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+		/* errno is a best effort here; err carries the real reason. */
+		if (rc == EAI_AGAIN)
+			errno = EAGAIN;
+		else if (rc != EAI_SYSTEM)
+			errno = EINVAL;
+		return -1;
+	}
+
+	/* getaddrinfo() never succeeds with an empty list; be safe anyway. */
+	last_errno = EADDRNOTAVAIL;
+	fd = -1;
+	/* In resolver order: it already prefers per RFC 6724 (gai.conf). */
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = connect_one(ai, timeout_ms);
+		if (fd != -1)
+			break;
+		last_errno = errno;
+	}
+	freeaddrinfo(res);
+	if (fd == -1) {
+		set_err(err, errlen, "connect to %s port %s: %s", name, port,
+		    strerror(last_errno));
+		errno = last_errno;
+		return -1;
+	}
+	return fd;
+}
+
+int
+netutil_set_timeouts(int fd, int timeout_ms)
+{
+	struct timeval tv;
+
+	if (timeout_ms < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	/* A zero timeval means "no timeout", which is what 0 means here. */
+	tv.tv_sec = timeout_ms / 1000;
+	tv.tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1)
+		return -1;
+	return 0;
+}

@@ -1,0 +1,330 @@
+/*
+ * queue.c - the bounded connection queue between the accept thread and the
+ * worker pool: a ring buffer of struct conn (after httpd's fd_queue_t).
+ *
+ * Thread model and lock rules (restated from queue.h):
+ *   - One mutex, q->lock, guards every field except capacity, which is
+ *     fixed at creation.  Two condition variables hang off it: not_empty
+ *     (workers wait in queue_pop) and not_full (the acceptor waits in
+ *     queue_push and queue_wait_space).
+ *   - The mutex is held only to copy one struct conn in or out and to
+ *     update the indices: never across I/O, never together with any other
+ *     lock, so it cannot take part in a lock-order cycle.
+ *   - Every wait is a while-loop on its predicate, so spurious wake-ups,
+ *     stolen wake-ups and several waiters are harmless.
+ *   - A condition is signalled only when someone waits on it
+ *     (pop_waiters, push_waiters, counted under the mutex, as libuv counts
+ *     idle_threads): on the hot accept path most pushes find no idle worker
+ *     asleep, or most pops no blocked acceptor, and the futex wake-up
+ *     system call is skipped.
+ *   - queue_close() sets closed under the mutex, then broadcasts both
+ *     conditions, so no waiter can miss it.
+ *
+ * A failing pthread lock, unlock, wait or signal means a corrupt or
+ * misused object: a programming error, so we abort() as libuv does rather
+ * than run on with the queue's invariants in doubt.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "queue.h"
+
+struct queue {
+	pthread_mutex_t	 lock;
+	pthread_cond_t	 not_empty;	/* count > 0 or closed */
+	pthread_cond_t	 not_full;	/* count < capacity or closed */
+	struct conn	*data;		/* capacity slots */
+	size_t		 capacity;	/* immutable after queue_create */
+	size_t		 in;		/* next slot to fill */
+	size_t		 out;		/* next slot to take */
+	size_t		 count;		/* slots in use */
+	unsigned int	 pop_waiters;	/* threads asleep on not_empty */
+	unsigned int	 push_waiters;	/* threads asleep on not_full */
+	int		 closed;
+};
+
+static void	lock(struct queue *);
+static void	unlock(struct queue *);
+static void	wait_on(pthread_cond_t *, struct queue *);
+static void	signal_one(pthread_cond_t *);
+static void	signal_all(pthread_cond_t *);
+static int	cond_init(pthread_cond_t *);
+static void	put(struct queue *, const struct conn *);
+static void	take(struct queue *, struct conn *);
+
+static void
+lock(struct queue *q)
+{
+	if (pthread_mutex_lock(&q->lock) != 0)
+		abort();
+}
+
+static void
+unlock(struct queue *q)
+{
+	if (pthread_mutex_unlock(&q->lock) != 0)
+		abort();
+}
+
+static void
+wait_on(pthread_cond_t *cv, struct queue *q)
+{
+	if (pthread_cond_wait(cv, &q->lock) != 0)
+		abort();
+}
+
+static void
+signal_one(pthread_cond_t *cv)
+{
+	if (pthread_cond_signal(cv) != 0)
+		abort();
+}
+
+static void
+signal_all(pthread_cond_t *cv)
+{
+	if (pthread_cond_broadcast(cv) != 0)
+		abort();
+}
+
+/*
+ * A condition on CLOCK_MONOTONIC, so that a timed wait added later is not
+ * thrown off by the wall clock being stepped.  Returns 0 or an errno value.
+ */
+static int
+cond_init(pthread_cond_t *cv)
+{
+	pthread_condattr_t	attr;
+	int			error;
+
+	if ((error = pthread_condattr_init(&attr)) != 0)
+		return error;
+	if ((error = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC)) == 0)
+		error = pthread_cond_init(cv, &attr);
+	(void)pthread_condattr_destroy(&attr);
+	return error;
+}
+
+/* Copy c into the tail slot and wake a worker if one sleeps.  Lock held,
+ * a slot free. */
+static void
+put(struct queue *q, const struct conn *c)
+{
+	q->data[q->in] = *c;
+	/* A compare instead of %: capacity is not a power of two. */
+	if (++q->in == q->capacity)
+		q->in = 0;
+	q->count++;
+	if (q->pop_waiters > 0)
+		signal_one(&q->not_empty);
+}
+
+/* Copy the head slot into *out and wake a pusher if one sleeps.  Lock held,
+ * queue not empty. */
+static void
+take(struct queue *q, struct conn *out)
+{
+	*out = q->data[q->out];
+	if (++q->out == q->capacity)
+		q->out = 0;
+	q->count--;
+	if (q->push_waiters > 0)
+		signal_one(&q->not_full);
+}
+
+struct queue *
+queue_create(size_t capacity)
+{
+	struct queue	*q;
+	int		 error;
+
+	if (capacity == 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		return NULL;
+	/* calloc checks capacity * sizeof(struct conn) for overflow. */
+	if ((q->data = calloc(capacity, sizeof(*q->data))) == NULL)
+		goto fail_data;
+	q->capacity = capacity;
+
+	if ((error = pthread_mutex_init(&q->lock, NULL)) != 0)
+		goto fail_mutex;
+	if ((error = cond_init(&q->not_empty)) != 0)
+		goto fail_not_empty;
+	if ((error = cond_init(&q->not_full)) != 0)
+		goto fail_not_full;
+	return q;
+
+fail_not_full:
+	(void)pthread_cond_destroy(&q->not_empty);
+fail_not_empty:
+	(void)pthread_mutex_destroy(&q->lock);
+fail_mutex:
+	free(q->data);
+	free(q);
+	errno = error;
+	return NULL;
+
+fail_data:
+	/* free() may not clobber errno before POSIX 2024: keep calloc's. */
+	error = errno;
+	free(q);
+	errno = error;
+	return NULL;
+}
+
+void
+queue_destroy(struct queue *q)
+{
+	if (q == NULL)
+		return;
+	/* EBUSY here means a thread still uses the queue: a caller's bug. */
+	if (pthread_cond_destroy(&q->not_full) != 0 ||
+	    pthread_cond_destroy(&q->not_empty) != 0 ||
+	    pthread_mutex_destroy(&q->lock) != 0)
+		abort();
+	free(q->data);
+	free(q);
+}
+
+enum queue_status
+queue_wait_space(struct queue *q)
+{
+	enum queue_status	st;
+
+	lock(q);
+	while (q->count == q->capacity && !q->closed) {
+		q->push_waiters++;
+		wait_on(&q->not_full, q);
+		q->push_waiters--;
+	}
+	if (q->closed)
+		st = QUEUE_CLOSED;
+	else {
+		st = QUEUE_OK;
+		/*
+		 * We fill no slot, so pass on a wake-up we may have taken
+		 * from a blocked queue_push: it would sleep by a free slot.
+		 */
+		if (q->push_waiters > 0)
+			signal_one(&q->not_full);
+	}
+	unlock(q);
+	return st;
+}
+
+enum queue_status
+queue_push(struct queue *q, const struct conn *c)
+{
+	enum queue_status	st;
+
+	lock(q);
+	while (q->count == q->capacity && !q->closed) {
+		q->push_waiters++;
+		wait_on(&q->not_full, q);
+		q->push_waiters--;
+	}
+	if (q->closed)
+		st = QUEUE_CLOSED;
+	else {
+		put(q, c);
+		st = QUEUE_OK;
+	}
+	unlock(q);
+	return st;
+}
+
+enum queue_status
+queue_try_push(struct queue *q, const struct conn *c)
+{
+	enum queue_status	st;
+
+	lock(q);
+	if (q->closed)
+		st = QUEUE_CLOSED;
+	else if (q->count == q->capacity)
+		st = QUEUE_FULL;
+	else {
+		put(q, c);
+		st = QUEUE_OK;
+	}
+	unlock(q);
+	return st;
+}
+
+enum queue_status
+queue_pop(struct queue *q, struct conn *out)
+{
+	enum queue_status	st;
+
+	lock(q);
+	while (q->count == 0 && !q->closed) {
+		q->pop_waiters++;
+		wait_on(&q->not_empty, q);
+		q->pop_waiters--;
+	}
+	/* Closed wins over queued items: the closer drains them. */
+	if (q->closed)
+		st = QUEUE_CLOSED;
+	else {
+		take(q, out);
+		st = QUEUE_OK;
+	}
+	unlock(q);
+	return st;
+}
+
+enum queue_status
+queue_drain_one(struct queue *q, struct conn *out)
+{
+	enum queue_status	st;
+
+	lock(q);
+	if (q->count == 0)
+		st = QUEUE_CLOSED;
+	else {
+		take(q, out);
+		st = QUEUE_OK;
+	}
+	unlock(q);
+	return st;
+}
+
+void
+queue_close(struct queue *q)
+{
+	lock(q);
+	q->closed = 1;
+	/*
+	 * Broadcast before unlocking: once a woken waiter returns, its owner
+	 * may queue_destroy(), and a broadcast after our unlock would then
+	 * touch freed memory.
+	 */
+	signal_all(&q->not_empty);
+	signal_all(&q->not_full);
+	unlock(q);
+}
+
+size_t
+queue_length(struct queue *q)
+{
+	size_t	n;
+
+	lock(q);
+	n = q->count;
+	unlock(q);
+	return n;
+}
+
+size_t
+queue_capacity(const struct queue *q)
+{
+	/* Fixed at creation: no lock needed. */
+	return q->capacity;
+}

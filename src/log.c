@@ -1,0 +1,316 @@
+/*
+ * log.c - the daemon's logging, after OpenBSD's log.c.
+ *
+ * Every call formats its whole line into a buffer on the caller's stack and
+ * hands it to the kernel with one write(2) (or to syslog(3)), so lines from
+ * different threads never interleave and no lock is needed.  The only state
+ * shared between threads is the verbosity, an atomic, and the destination,
+ * which log_init() sets before any thread starts.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+/* One line, prefix and newline included; longer messages end in "...". */
+#define LOG_LINE_MAX	1024
+#define LOG_IDENT_MAX	64
+#define LOG_ELLIPSIS	"..."
+
+static void	vlog(int prio, bool with_errno, const char *fmt, va_list ap)
+		    LOG_PRINTF(3, 0);
+static bool	append(char *buf, size_t size, size_t *off,
+		    const char *fmt, ...) LOG_PRINTF(4, 5);
+static bool	vappend(char *buf, size_t size, size_t *off,
+		    const char *fmt, va_list ap) LOG_PRINTF(4, 0);
+static void	sanitize(char *s, size_t len);
+static const char *level_word(int prio);
+static const char *errstr(int errnum, char *buf, size_t len);
+static void	write_all(int fd, const char *buf, size_t len);
+
+/*
+ * Written only by log_init(), before threads start (thread creation orders
+ * it before every reader).  openlog(3) keeps a pointer to ident, so it must
+ * be static storage.
+ */
+static char		log_ident[LOG_IDENT_MAX] = PACKAGE_NAME;
+static atomic_bool	log_to_syslog;
+/* Read by every thread on every call: an atomic keeps TSan quiet and the
+ * value exact when the main thread changes it. */
+static atomic_int	log_verbosity = LOG_NORMAL;
+
+void
+log_init(const char *ident, int use_syslog, int verbosity)
+{
+	/* Re-init: close first, since openlog() holds log_ident's address. */
+	if (atomic_load(&log_to_syslog))
+		closelog();
+	if (ident != NULL && *ident != '\0')
+		(void)snprintf(log_ident, sizeof(log_ident), "%s", ident);
+	if (use_syslog) {
+		/* LOG_NDELAY: connect now, before a chroot or privdrop
+		 * could make /dev/log unreachable. */
+		openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	}
+	atomic_store(&log_to_syslog, use_syslog != 0);
+	log_set_verbosity(verbosity);
+}
+
+void
+log_set_verbosity(int verbosity)
+{
+	atomic_store_explicit(&log_verbosity, verbosity, memory_order_relaxed);
+}
+
+int
+log_get_verbosity(void)
+{
+	return atomic_load_explicit(&log_verbosity, memory_order_relaxed);
+}
+
+void
+log_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_ERR, false, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (log_get_verbosity() < LOG_NORMAL)
+		return;
+	va_start(ap, fmt);
+	vlog(LOG_WARNING, true, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (log_get_verbosity() < LOG_NORMAL)
+		return;
+	va_start(ap, fmt);
+	vlog(LOG_WARNING, false, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (log_get_verbosity() < LOG_NORMAL)
+		return;
+	va_start(ap, fmt);
+	vlog(LOG_INFO, false, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (log_get_verbosity() < LOG_VERBOSE)
+		return;
+	va_start(ap, fmt);
+	vlog(LOG_DEBUG, false, fmt, ap);
+	va_end(ap);
+}
+
+void
+fatal(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_ERR, true, fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+void
+fatalx(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_ERR, false, fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+/*
+ * Format and emit one line.  errno is read first (for with_errno) and
+ * restored last, so callers can log between a failing call and their own
+ * errno check.
+ */
+static void
+vlog(int prio, bool with_errno, const char *fmt, va_list ap)
+{
+	/* Room for the ellipsis and newline past LOG_LINE_MAX - 1 content. */
+	char line[LOG_LINE_MAX + sizeof(LOG_ELLIPSIS) + 1];
+	char ebuf[128];
+	const size_t cap = LOG_LINE_MAX;
+	struct timespec ts;
+	struct tm tm;
+	size_t off = 0, msg;
+	bool syslogged, ok = true;
+	int saved_errno = errno;
+
+	syslogged = atomic_load(&log_to_syslog);
+	if (!syslogged) {
+		/* syslog stamps time, ident and PID itself. */
+		if (clock_gettime(CLOCK_REALTIME, &ts) == -1 ||
+		    gmtime_r(&ts.tv_sec, &tm) == NULL) {
+			/* Cannot happen in practice; a zero stamp beats
+			 * losing the line. */
+			memset(&tm, 0, sizeof(tm));
+			ts.tv_nsec = 0;
+		}
+		off = strftime(line, cap, "%Y-%m-%dT%H:%M:%S", &tm);
+		/* getpid() each time: the PID changes when daemonizing. */
+		ok = append(line, cap, &off, ".%03ldZ %s[%ld]: ",
+		    (long)(ts.tv_nsec / 1000000), log_ident, (long)getpid());
+	}
+	/* Kept in syslog too: plain syslog files do not show priorities. */
+	if (ok)
+		ok = append(line, cap, &off, "%s", level_word(prio));
+	msg = off;
+	if (ok)
+		ok = vappend(line, cap, &off, fmt, ap);
+	if (ok && with_errno)
+		ok = append(line, cap, &off, ": %s",
+		    errstr(saved_errno, ebuf, sizeof(ebuf)));
+	/* A value with a newline (a user name, a host) must not forge lines. */
+	sanitize(line + msg, off - msg);
+	if (!ok) {
+		memcpy(line + off, LOG_ELLIPSIS, sizeof(LOG_ELLIPSIS) - 1);
+		off += sizeof(LOG_ELLIPSIS) - 1;
+	}
+
+	if (syslogged) {
+		line[off] = '\0';
+		syslog(prio, "%s", line);
+	} else {
+		line[off++] = '\n';
+		write_all(STDERR_FILENO, line, off);
+	}
+	errno = saved_errno;
+}
+
+static bool
+append(char *buf, size_t size, size_t *off, const char *fmt, ...)
+{
+	va_list ap;
+	bool ok;
+
+	va_start(ap, fmt);
+	ok = vappend(buf, size, off, fmt, ap);
+	va_end(ap);
+	return ok;
+}
+
+/*
+ * Append to buf[*off..size), leaving *off at the end of the text kept.
+ * Returns false when the text did not fit (it is cut, NUL-terminated).
+ */
+static bool
+vappend(char *buf, size_t size, size_t *off, const char *fmt, va_list ap)
+{
+	int n;
+
+	if (*off + 1 >= size)
+		return false;
+	n = vsnprintf(buf + *off, size - *off, fmt, ap);
+	if (n < 0) {
+		/* An encoding error: keep what came before. */
+		buf[*off] = '\0';
+		return false;
+	}
+	if ((size_t)n >= size - *off) {
+		*off = size - 1;
+		return false;
+	}
+	*off += (size_t)n;
+	return true;
+}
+
+static void
+sanitize(char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			s[i] = '?';
+	}
+}
+
+static const char *
+level_word(int prio)
+{
+	switch (prio) {
+	case LOG_ERR:
+		return "error: ";
+	case LOG_WARNING:
+		return "warning: ";
+	case LOG_DEBUG:
+		return "debug: ";
+	default:
+		return "";
+	}
+}
+
+/* strerror(3) is not required to be thread-safe; strerror_r has two
+ * incompatible signatures (GNU and XSI), chosen by the feature macros. */
+static const char *
+errstr(int errnum, char *buf, size_t len)
+{
+#if defined(__GLIBC__) && defined(_GNU_SOURCE)
+	return strerror_r(errnum, buf, len);
+#else
+	if (strerror_r(errnum, buf, len) != 0)
+		(void)snprintf(buf, len, "error %d", errnum);
+	return buf;
+#endif
+}
+
+/*
+ * A pipe or terminal may take the line in pieces; retry until all is out.
+ * Nothing sensible can be done when stderr itself fails, so give up silently.
+ */
+static void
+write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, buf, len);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+}

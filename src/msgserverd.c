@@ -79,7 +79,8 @@ main(int argc, char *argv[])
 		return EX_USAGE;
 	}
 	/* Log to stderr until detached: start-up errors reach the terminal. */
-	log_init("msgserverd", srv.opts.use_syslog, srv.opts.verbosity);
+	log_init("msgserverd", srv.opts.use_syslog && !srv.opts.daemonize,
+	    srv.opts.verbosity);
 	atomic_init(&srv.stopping, false);
 	atomic_init(&srv.exiting, false);
 

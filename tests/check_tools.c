@@ -1,0 +1,716 @@
+/*
+ * check_tools.c - end-to-end tests of the client tools: msgclient and
+ * msgbench ($MSGCLIENT, $MSGBENCH) against the real daemon ($MSGSERVERD),
+ * and against small misbehaving servers run inside the test.
+ *
+ * msgclient: arguments, lines and binary data round-trip exactly; a closed
+ *            port, a wrong echo, a silent server and a full stdout fail
+ *            with the documented status and a clear message.
+ * msgbench:  a clean run finds no mismatch; a corrupting server is caught.
+ *
+ * Threads in these tests never call ck_assert: they only serve sockets,
+ * and the test's own thread checks the results.
+ */
+#include <config.h>
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <check.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "msgframe.h"
+#include "testutil.h"
+
+#define RUN_TIMEOUT_MS		30000
+#define STOP_TIMEOUT_MS		5000
+#define BINARY_LEN		(300 * 1000)
+#define CORRUPT_MAX_CONNS	8
+#define CORRUPT_MAX_FRAME	(1024 * 1024)
+
+/* A server that echoes every frame with its first payload byte flipped. */
+struct corrupt_server {
+	int		 lfd;
+	int		 port;
+	pthread_t	 acceptor;
+	pthread_t	 conns[CORRUPT_MAX_CONNS];
+	int		 fds[CORRUPT_MAX_CONNS];
+	int		 nconns;
+	pthread_mutex_t	 lock;
+};
+
+struct corrupt_conn {
+	int	fd;
+};
+
+static int	 listen_loopback(int *);
+static int	 closed_port(void);
+static void	*corrupt_conn_main(void *);
+static void	*corrupt_accept_main(void *);
+static void	 corrupt_start(struct corrupt_server *);
+static void	 corrupt_stop(struct corrupt_server *);
+static void	 port_str(char *, size_t, int);
+static int	 run_tool(const char *const *, const void *, size_t, char **,
+		    size_t *, char **);
+static void	 expect_exit(int, int, const char *, const char *);
+static double	 json_number(const char *, const char *);
+static void	 stop_clean(struct server *);
+
+/* --- Helpers ------------------------------------------------------------ */
+
+/* A TCP socket listening on 127.0.0.1 with a kernel-chosen port. */
+static int
+listen_loopback(int *port)
+{
+	struct sockaddr_in	sin;
+	socklen_t		len = sizeof(sin);
+	int			fd;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_msg(fd != -1, "socket: %s", strerror(errno));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = 0;
+	ck_assert_msg(bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0,
+	    "bind: %s", strerror(errno));
+	ck_assert_msg(listen(fd, 64) == 0, "listen: %s", strerror(errno));
+	ck_assert_msg(getsockname(fd, (struct sockaddr *)&sin, &len) == 0,
+	    "getsockname: %s", strerror(errno));
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
+/*
+ * A port on 127.0.0.1 that nothing listens on: bound by the kernel, then
+ * released.  (Another process could take it meanwhile; unlikely enough.)
+ */
+static int
+closed_port(void)
+{
+	struct sockaddr_in	sin;
+	socklen_t		len = sizeof(sin);
+	int			fd;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_msg(fd != -1, "socket: %s", strerror(errno));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_msg(bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0,
+	    "bind: %s", strerror(errno));
+	ck_assert_msg(getsockname(fd, (struct sockaddr *)&sin, &len) == 0,
+	    "getsockname: %s", strerror(errno));
+	close(fd);
+	return ntohs(sin.sin_port);
+}
+
+static void *
+corrupt_conn_main(void *arg)
+{
+	struct corrupt_conn	*cc = arg;
+	unsigned char		*buf;
+	size_t			 len;
+
+	if ((buf = malloc(CORRUPT_MAX_FRAME)) == NULL)
+		goto out;
+	while (msgframe_recv(cc->fd, buf, CORRUPT_MAX_FRAME, &len) == 1) {
+		if (len > 0)
+			buf[0] ^= 0x01;
+		if (msgframe_send(cc->fd, buf, (uint32_t)len) == -1)
+			break;
+	}
+	free(buf);
+out:
+	/* corrupt_stop() closes the socket: no fd is reused under it. */
+	free(cc);
+	return NULL;
+}
+
+static void *
+corrupt_accept_main(void *arg)
+{
+	struct corrupt_server	*cs = arg;
+	struct corrupt_conn	*cc;
+	struct timeval		 tv = { 10, 0 };
+	int			 fd;
+
+	for (;;) {
+		fd = accept4(cs->lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			break;		/* corrupt_stop() shut lfd down */
+		}
+		/* Bounded waits, so a stuck client cannot hang the test. */
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		pthread_mutex_lock(&cs->lock);
+		if (cs->nconns == CORRUPT_MAX_CONNS ||
+		    (cc = malloc(sizeof(*cc))) == NULL) {
+			pthread_mutex_unlock(&cs->lock);
+			close(fd);
+			continue;
+		}
+		cc->fd = fd;
+		if (pthread_create(&cs->conns[cs->nconns], NULL,
+		    corrupt_conn_main, cc) != 0) {
+			pthread_mutex_unlock(&cs->lock);
+			free(cc);
+			close(fd);
+			continue;
+		}
+		cs->fds[cs->nconns++] = fd;
+		pthread_mutex_unlock(&cs->lock);
+	}
+	return NULL;
+}
+
+static void
+corrupt_start(struct corrupt_server *cs)
+{
+	memset(cs, 0, sizeof(*cs));
+	ck_assert(pthread_mutex_init(&cs->lock, NULL) == 0);
+	cs->lfd = listen_loopback(&cs->port);
+	ck_assert(pthread_create(&cs->acceptor, NULL, corrupt_accept_main,
+	    cs) == 0);
+}
+
+/* Wake the acceptor (shutdown makes accept fail) and the connections. */
+static void
+corrupt_stop(struct corrupt_server *cs)
+{
+	int	i;
+
+	(void)shutdown(cs->lfd, SHUT_RDWR);
+	ck_assert(pthread_join(cs->acceptor, NULL) == 0);
+	close(cs->lfd);
+	pthread_mutex_lock(&cs->lock);
+	for (i = 0; i < cs->nconns; i++)
+		(void)shutdown(cs->fds[i], SHUT_RDWR);
+	pthread_mutex_unlock(&cs->lock);
+	for (i = 0; i < cs->nconns; i++) {
+		ck_assert(pthread_join(cs->conns[i], NULL) == 0);
+		close(cs->fds[i]);
+	}
+	pthread_mutex_destroy(&cs->lock);
+}
+
+static void
+port_str(char *buf, size_t len, int port)
+{
+	snprintf(buf, len, "%d", port);
+}
+
+static int
+run_tool(const char *const *argv, const void *in, size_t inlen, char **out,
+    size_t *outlen, char **err)
+{
+	return tu_run(argv, in, inlen, out, outlen, err, RUN_TIMEOUT_MS);
+}
+
+/* The tool exited (not killed) with exactly want. */
+static void
+expect_exit(int status, int want, const char *what, const char *err)
+{
+	ck_assert_msg(WIFEXITED(status), "%s: killed by signal %d; stderr: %s",
+	    what, WIFSIGNALED(status) ? WTERMSIG(status) : 0, err);
+	ck_assert_msg(WEXITSTATUS(status) == want, "%s: exit %d, want %d; "
+	    "stderr: %s", what, WEXITSTATUS(status), want, err);
+}
+
+/* The number after "key": in a flat-enough JSON text; fails if absent. */
+static double
+json_number(const char *json, const char *key)
+{
+	char		 pat[64];
+	const char	*p;
+	char		*end;
+	double		 v;
+
+	snprintf(pat, sizeof(pat), "\"%s\"", key);
+	p = strstr(json, pat);
+	ck_assert_msg(p != NULL, "no key %s in JSON: %s", key, json);
+	p += strlen(pat);
+	while (*p == ' ')
+		p++;
+	ck_assert_msg(*p == ':', "no ':' after %s in JSON: %s", key, json);
+	v = strtod(p + 1, &end);
+	ck_assert_msg(end != p + 1, "no number for %s in JSON: %s", key,
+	    json);
+	return v;
+}
+
+static void
+stop_clean(struct server *s)
+{
+	int	status;
+
+	status = server_stop(s, SIGTERM, STOP_TIMEOUT_MS);
+	ck_assert_msg(status != -1 && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0, "server did not exit cleanly (status "
+	    "0x%x)", status);
+}
+
+/* --- msgclient ----------------------------------------------------------- */
+
+START_TEST(test_client_args)
+{
+	struct server	 s;
+	char		 port[16], *out, *err;
+	size_t		 outlen;
+	int		 status;
+	const char	*want = "hello\n\nwith  spaces\n";
+
+	server_start(&s, NULL);
+	port_str(port, sizeof(port), s.port);
+	{
+		const char *argv[] = { tu_program("MSGCLIENT"), "-H",
+		    "127.0.0.1", "-p", port, "hello", "", "with  spaces",
+		    NULL };
+
+		status = run_tool(argv, NULL, 0, &out, &outlen, &err);
+	}
+	expect_exit(status, 0, "msgclient MESSAGE...", err);
+	ck_assert_msg(outlen == strlen(want) && memcmp(out, want, outlen) == 0,
+	    "stdout '%s', want '%s'", out, want);
+	free(out);
+	free(err);
+	stop_clean(&s);
+}
+END_TEST
+
+START_TEST(test_client_lines)
+{
+	struct server	 s;
+	char		 port[16], *out, *err, *in, *want;
+	size_t		 outlen, inlen = 0, wantlen = 0, cap = 200000;
+	int		 status, i;
+
+	/* Empty lines, a last line without newline, and enough to pipeline. */
+	in = malloc(cap);
+	want = malloc(cap);
+	ck_assert(in != NULL && want != NULL);
+	for (i = 0; i < 5000; i++) {
+		inlen += (size_t)snprintf(in + inlen, cap - inlen, "%s\n",
+		    i % 3 == 0 ? "" : "line");
+		wantlen += (size_t)snprintf(want + wantlen, cap - wantlen,
+		    "%s\n", i % 3 == 0 ? "" : "line");
+	}
+	inlen += (size_t)snprintf(in + inlen, cap - inlen, "last");
+	wantlen += (size_t)snprintf(want + wantlen, cap - wantlen, "last\n");
+
+	server_start(&s, NULL);
+	port_str(port, sizeof(port), s.port);
+	{
+		const char *argv[] = { tu_program("MSGCLIENT"), "-H",
+		    "127.0.0.1", "-p", port, NULL };
+
+		status = run_tool(argv, in, inlen, &out, &outlen, &err);
+	}
+	expect_exit(status, 0, "msgclient < lines", err);
+	ck_assert_msg(outlen == wantlen && memcmp(out, want, wantlen) == 0,
+	    "stdout (%zu bytes) differs from the %zu expected", outlen,
+	    wantlen);
+	free(out);
+	free(err);
+	free(in);
+	free(want);
+	stop_clean(&s);
+}
+END_TEST
+
+START_TEST(test_client_raw_binary)
+{
+	static const char *chunks[] = { NULL, "1000", "333" };
+	struct server	 s;
+	unsigned char	*in;
+	char		 port[16], *out, *err;
+	size_t		 outlen, i;
+	int		 status;
+
+	in = malloc(BINARY_LEN);
+	ck_assert(in != NULL);
+	tu_fill_random(in, BINARY_LEN, 42);
+	/* Make sure of the bytes a text-minded client would mangle. */
+	in[0] = '\0';
+	in[1] = '\n';
+	in[BINARY_LEN / 2] = '\r';
+	in[BINARY_LEN - 1] = '\0';
+
+	server_start(&s, NULL);
+	port_str(port, sizeof(port), s.port);
+	for (i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+		const char *argv[] = { tu_program("MSGCLIENT"), "-H",
+		    "127.0.0.1", "-p", port, "-r", "--chunk", chunks[i],
+		    NULL };
+
+		if (chunks[i] == NULL)
+			argv[6] = NULL;
+		status = run_tool(argv, in, BINARY_LEN, &out, &outlen, &err);
+		expect_exit(status, 0, "msgclient -r", err);
+		ck_assert_msg(outlen == BINARY_LEN &&
+		    memcmp(out, in, BINARY_LEN) == 0, "--chunk %s: %zu bytes "
+		    "out, not the %d bytes in", chunks[i] != NULL ? chunks[i] :
+		    "default", outlen, BINARY_LEN);
+		free(out);
+		free(err);
+	}
+	free(in);
+	stop_clean(&s);
+}
+END_TEST
+
+START_TEST(test_client_closed_port)
+{
+	char	 port[16], *out, *err;
+	size_t	 outlen;
+	int	 status;
+
+	port_str(port, sizeof(port), closed_port());
+	{
+		const char *argv[] = { tu_program("MSGCLIENT"), "-H",
+		    "127.0.0.1", "-p", port, "hello", NULL };
+
+		status = run_tool(argv, NULL, 0, &out, &outlen, &err);
+	}
+	expect_exit(status, EX_UNAVAILABLE, "msgclient to a closed port", err);
+	ck_assert_msg(strncmp(err, "msgclient: ", 11) == 0 &&
+	    strstr(err, port) != NULL, "the message should start with "
+	    "'msgclient: ' and name port %s: %s", port, err);
+	ck_assert_msg(outlen == 0, "printed '%s'", out);
+	free(out);
+	free(err);
+}
+END_TEST
+
+START_TEST(test_client_stdout_full)
+{
+	struct server	 s;
+	char		 port[16], *out, *err;
+	size_t		 outlen;
+	int		 status;
+
+	if (access("/dev/full", W_OK) != 0)
+		return;		/* not Linux-like: nothing to test with */
+	server_start(&s, NULL);
+	port_str(port, sizeof(port), s.port);
+	{
+		/* tu_run captures stdout, so a shell points it at /dev/full. */
+		const char *argv[] = { "/bin/sh", "-c",
+		    "exec \"$0\" -H 127.0.0.1 -p \"$1\" hello >/dev/full",
+		    tu_program("MSGCLIENT"), port, NULL };
+
+		status = run_tool(argv, NULL, 0, &out, &outlen, &err);
+	}
+	expect_exit(status, EX_IOERR, "msgclient > /dev/full", err);
+	ck_assert_msg(strstr(err, "msgclient: ") != NULL &&
+	    strstr(err, "standard output") != NULL, "the message should "
+	    "say standard output failed: %s", err);
+	free(out);
+	free(err);
+	stop_clean(&s);
+}
+END_TEST
+
+START_TEST(test_client_detects_corruption)
+{
+	struct corrupt_server	 cs;
+	char			 port[16], *out, *err;
+	size_t			 outlen;
+	int			 status;
+
+	corrupt_start(&cs);
+	port_str(port, sizeof(port), cs.port);
+	{
+		const char *argv[] = { tu_program("MSGCLIENT"), "-H",
+		    "127.0.0.1", "-p", port, "hello", NULL };
+
+		status = run_tool(argv, NULL, 0, &out, &outlen, &err);
+	}
+	corrupt_stop(&cs);
+	expect_exit(status, EX_DATAERR, "msgclient against a corrupting "
+	    "server", err);
+	ck_assert_msg(strstr(err, "differs") != NULL, "the message should "
+	    "say the echo differs: %s", err);
+	ck_assert_msg(outlen == 0, "printed a wrong echo: '%s'", out);
+	free(out);
+	free(err);
+}
+END_TEST
+
+START_TEST(test_client_timeout)
+{
+	char		 port[16], *out, *err;
+	size_t		 outlen;
+	int		 lfd, p, status;
+
+	/* The kernel completes the handshake; nobody ever answers. */
+	lfd = listen_loopback(&p);
+	port_str(port, sizeof(port), p);
+	{
+		const char *argv[] = { tu_program("MSGCLIENT"), "-H",
+		    "127.0.0.1", "-p", port, "-T", "0.5", "hello", NULL };
+
+		status = run_tool(argv, NULL, 0, &out, &outlen, &err);
+	}
+	close(lfd);
+	expect_exit(status, EX_IOERR, "msgclient against a silent server",
+	    err);
+	/* The message, not the clock, shows -T was used: loaded CI is slow. */
+	ck_assert_msg(strstr(err, "msgclient: ") != NULL && strstr(err,
+	    "no echo") != NULL && strstr(err, "0.500 s") != NULL, "the "
+	    "message should say no echo came within 0.500 s: %s", err);
+	free(out);
+	free(err);
+}
+END_TEST
+
+START_TEST(test_client_usage)
+{
+	static const char *bad[][4] = {
+		{ "--no-such-option", NULL },
+		{ "-p", "0", NULL },
+		{ "-p", "70000", NULL },
+		{ "-T", "-1", NULL },
+		{ "-m", "12Q", NULL },
+		{ "-c", "0", NULL },
+		{ "-r", "message", NULL },
+	};
+	char	*out, *err;
+	size_t	 outlen, i;
+	int	 status;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *argv[] = { tu_program("MSGCLIENT"), bad[i][0],
+		    bad[i][1], bad[i][2], NULL };
+
+		status = run_tool(argv, NULL, 0, &out, &outlen, &err);
+		expect_exit(status, EX_USAGE, bad[i][0], err);
+		ck_assert_msg(strstr(err, "msgclient") != NULL, "%s: no "
+		    "message: %s", bad[i][0], err);
+		free(out);
+		free(err);
+	}
+}
+END_TEST
+
+/* --- msgbench ------------------------------------------------------------ */
+
+START_TEST(test_bench_clean_run)
+{
+	struct server	 s;
+	char		 port[16], *out, *err;
+	size_t		 outlen;
+	int		 status;
+
+	server_start(&s, NULL);
+	port_str(port, sizeof(port), s.port);
+	{
+		const char *argv[] = { tu_program("MSGBENCH"), "-H",
+		    "127.0.0.1", "-p", port, "-c", "8", "-d", "4", "-n", "200",
+		    "-s", "1:2000", "--json", "-q", NULL };
+
+		status = run_tool(argv, NULL, 0, &out, &outlen, &err);
+	}
+	expect_exit(status, 0, "msgbench against msgserverd", err);
+	ck_assert_msg(json_number(out, "mismatches") == 0, "mismatches: %s",
+	    out);
+	ck_assert_msg(json_number(out, "errors") == 0, "errors: %s", out);
+	ck_assert_msg(json_number(out, "failed") == 0, "failed: %s", out);
+	ck_assert_msg(json_number(out, "established") == 8, "established: %s",
+	    out);
+	ck_assert_msg(json_number(out, "frames") == 8 * 200, "frames: %s",
+	    out);
+	ck_assert_msg(json_number(out, "frames_per_s") > 0, "frames/s: %s",
+	    out);
+	ck_assert_msg(json_number(out, "p50") > 0, "latency: %s", out);
+	free(out);
+	free(err);
+	stop_clean(&s);
+}
+END_TEST
+
+START_TEST(test_bench_table)
+{
+	struct server	 s;
+	char		 port[16], *out, *err;
+	size_t		 outlen;
+	int		 status;
+
+	server_start(&s, NULL);
+	port_str(port, sizeof(port), s.port);
+	{
+		const char *argv[] = { tu_program("MSGBENCH"), "-H",
+		    "127.0.0.1", "-p", port, "-c", "4", "-t", "0.5", NULL };
+
+		status = run_tool(argv, NULL, 0, &out, &outlen, &err);
+	}
+	expect_exit(status, 0, "msgbench -t 0.5", err);
+	ck_assert_msg(strstr(out, "frames/s") != NULL &&
+	    strstr(out, "p99.9") != NULL && strstr(out, "mismatches") != NULL,
+	    "the table lacks a figure: %s", out);
+	free(out);
+	free(err);
+	stop_clean(&s);
+}
+END_TEST
+
+START_TEST(test_bench_detects_corruption)
+{
+	struct corrupt_server	 cs;
+	char			 port[16], *out, *err;
+	size_t			 outlen;
+	int			 status;
+
+	corrupt_start(&cs);
+	port_str(port, sizeof(port), cs.port);
+	{
+		const char *argv[] = { tu_program("MSGBENCH"), "-H",
+		    "127.0.0.1", "-p", port, "-c", "2", "-d", "2", "-n", "20",
+		    "--json", NULL };
+
+		status = run_tool(argv, NULL, 0, &out, &outlen, &err);
+	}
+	corrupt_stop(&cs);
+	expect_exit(status, 1, "msgbench against a corrupting server", err);
+	ck_assert_msg(json_number(out, "mismatches") > 0, "no mismatch "
+	    "found: %s", out);
+	ck_assert_msg(strstr(err, "differs") != NULL, "no mismatch message: "
+	    "%s", err);
+	free(out);
+	free(err);
+}
+END_TEST
+
+START_TEST(test_bench_closed_port)
+{
+	char	 port[16], *out, *err;
+	size_t	 outlen;
+	int	 status;
+
+	port_str(port, sizeof(port), closed_port());
+	{
+		const char *argv[] = { tu_program("MSGBENCH"), "-H",
+		    "127.0.0.1", "-p", port, "-c", "3", "-t", "1", "--json",
+		    NULL };
+
+		status = run_tool(argv, NULL, 0, &out, &outlen, &err);
+	}
+	expect_exit(status, 1, "msgbench to a closed port", err);
+	ck_assert_msg(json_number(out, "failed") == 3, "failed: %s", out);
+	ck_assert_msg(strstr(err, port) != NULL, "the message should name "
+	    "port %s: %s", port, err);
+	free(out);
+	free(err);
+}
+END_TEST
+
+START_TEST(test_bench_usage)
+{
+	static const char *bad[][4] = {
+		{ "--no-such-option", NULL },
+		{ "-c", "0", NULL },
+		{ "-d", "x", NULL },
+		{ "-s", "9:3", NULL },
+		{ "-t", "1", "-n" },
+		{ "extra-argument", NULL },
+	};
+	char	*out, *err;
+	size_t	 outlen, i;
+	int	 status;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *argv[] = { tu_program("MSGBENCH"), bad[i][0],
+		    bad[i][1], bad[i][2], i == 4 ? "5" : NULL, NULL };
+
+		status = run_tool(argv, NULL, 0, &out, &outlen, &err);
+		expect_exit(status, EX_USAGE, bad[i][0], err);
+		free(out);
+		free(err);
+	}
+}
+END_TEST
+
+START_TEST(test_tools_version_help)
+{
+	static const char *envs[] = { "MSGCLIENT", "MSGBENCH" };
+	static const char *opts[] = { "--version", "-V", "--help", "-h" };
+	char	*out, *err;
+	size_t	 outlen, i, j;
+	int	 status;
+
+	for (i = 0; i < 2; i++) {
+		for (j = 0; j < 4; j++) {
+			const char *argv[] = { tu_program(envs[i]), opts[j],
+			    NULL };
+
+			status = run_tool(argv, NULL, 0, &out, &outlen, &err);
+			expect_exit(status, 0, opts[j], err);
+			ck_assert_msg(j >= 2 || strstr(out, PACKAGE_VERSION) !=
+			    NULL, "%s %s: %s", envs[i], opts[j], out);
+			ck_assert_msg(j < 2 || strstr(out, "--timeout") != NULL,
+			    "%s %s: %s", envs[i], opts[j], out);
+			free(out);
+			free(err);
+		}
+	}
+}
+END_TEST
+
+static Suite *
+tools_suite(void)
+{
+	Suite	*s;
+	TCase	*tc;
+
+	s = suite_create("tools");
+
+	tc = tcase_create("msgclient");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_client_args);
+	tcase_add_test(tc, test_client_lines);
+	tcase_add_test(tc, test_client_raw_binary);
+	tcase_add_test(tc, test_client_closed_port);
+	tcase_add_test(tc, test_client_stdout_full);
+	tcase_add_test(tc, test_client_detects_corruption);
+	tcase_add_test(tc, test_client_timeout);
+	tcase_add_test(tc, test_client_usage);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("msgbench");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_bench_clean_run);
+	tcase_add_test(tc, test_bench_table);
+	tcase_add_test(tc, test_bench_detects_corruption);
+	tcase_add_test(tc, test_bench_closed_port);
+	tcase_add_test(tc, test_bench_usage);
+	tcase_add_test(tc, test_tools_version_help);
+	suite_add_tcase(s, tc);
+
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr;
+	int	 nfailed;
+
+	sr = srunner_create(tools_suite());
+	srunner_run_all(sr, CK_ENV);
+	nfailed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return nfailed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

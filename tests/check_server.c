@@ -1,0 +1,1575 @@
+/*
+ * check_server.c - end-to-end tests of msgserverd: the real daemon, started
+ * from $MSGSERVERD on 127.0.0.1 with --port 0, driven over TCP.
+ *
+ * Echo:      frames come back byte for byte, in order, under concurrency.
+ * Limits:    oversize frames, truncated streams, resets, the idle and I/O
+ *            timeouts, --reject-when-full.
+ * Lifecycle: signals, statistics, the command line, start-up failures.
+ *
+ * Threads in these tests never call ck_assert: they record what happened
+ * and the test's own thread checks it after joining them.
+ */
+#include <config.h>
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "msgframe.h"
+#include "testutil.h"
+
+#define MiB			(1024 * 1024)
+#define STOP_TIMEOUT_MS		5000
+#define LOG_WAIT_MS		3000
+
+/* --- Small helpers --------------------------------------------------- */
+
+static void
+sleep_ms(int ms)
+{
+	struct timespec ts;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		continue;
+}
+
+static void *
+xmalloc(size_t n)
+{
+	void	*p;
+
+	p = malloc(n != 0 ? n : 1);
+	ck_assert_msg(p != NULL, "malloc(%zu) failed", n);
+	return p;
+}
+
+/* SIGTERM the server and require a clean exit 0. */
+static void
+stop_clean(struct server *s)
+{
+	int	status;
+
+	status = server_stop(s, SIGTERM, STOP_TIMEOUT_MS);
+	ck_assert_msg(status != -1, "server did not exit within %d ms of "
+	    "SIGTERM", STOP_TIMEOUT_MS);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "server did not exit cleanly after SIGTERM (status 0x%x)",
+	    status);
+}
+
+/* "127.0.0.1:PORT" of our end of fd: what the server logs for us. */
+static void
+local_addr(int fd, char *buf, size_t len)
+{
+	struct sockaddr_in	sin;
+	socklen_t		slen = sizeof(sin);
+
+	ck_assert_msg(getsockname(fd, (struct sockaddr *)&sin, &slen) == 0,
+	    "getsockname: %s", strerror(errno));
+	snprintf(buf, len, "127.0.0.1:%u", (unsigned)ntohs(sin.sin_port));
+}
+
+/* Write raw bytes (not necessarily whole frames). */
+static void
+send_raw(int fd, const void *buf, size_t len)
+{
+	ck_assert_msg(msgframe_write_full(fd, buf, len) == 0,
+	    "write of %zu raw bytes: %s", len, strerror(errno));
+}
+
+/* Append a frame to dst; returns the bytes written. */
+static size_t
+put_frame(unsigned char *dst, const void *payload, uint32_t len)
+{
+	msgframe_encode_header(dst, len);
+	if (len != 0)
+		memcpy(dst + MSGFRAME_HEADER_SIZE, payload, len);
+	return MSGFRAME_HEADER_SIZE + (size_t)len;
+}
+
+/* Receive one frame and require exactly payload[0..len). */
+static void
+recv_expect(int fd, const void *payload, uint32_t len)
+{
+	unsigned char	*buf;
+	size_t		 got = 0;
+	int		 r;
+
+	buf = xmalloc(len);
+	r = msgframe_recv(fd, buf, len, &got);
+	ck_assert_msg(r == 1, "expected the echo of a %u-byte frame, got %s",
+	    len, r == 0 ? "end of stream" : msgframe_strerror(errno));
+	ck_assert_msg(got == len, "expected %u bytes, got %zu", len, got);
+	ck_assert_msg(len == 0 || memcmp(buf, payload, len) == 0,
+	    "echo of a %u-byte frame differs", len);
+	free(buf);
+}
+
+/* A copy of the first log line holding both a and b, or NULL. */
+static char *
+log_line_with(struct server *s, const char *a, const char *b)
+{
+	char	*log, *line, *end, *copy = NULL;
+
+	log = server_log_read(s);
+	for (line = log; *line != '\0'; line = end + 1) {
+		if ((end = strchr(line, '\n')) == NULL)
+			break;		/* a line still being written */
+		*end = '\0';
+		if (strstr(line, a) != NULL &&
+		    (b == NULL || strstr(line, b) != NULL)) {
+			copy = strdup(line);
+			break;
+		}
+	}
+	free(log);
+	return copy;
+}
+
+static bool
+log_wait_line(struct server *s, const char *a, const char *b, int timeout_ms)
+{
+	uint64_t	 deadline;
+	char		*line;
+
+	deadline = tu_now_ms() + (uint64_t)timeout_ms;
+	for (;;) {
+		if ((line = log_line_with(s, a, b)) != NULL) {
+			free(line);
+			return true;
+		}
+		if (tu_now_ms() >= deadline)
+			return false;
+		sleep_ms(10);
+	}
+}
+
+/* Require a log line naming both the reason and the client's address. */
+static void
+require_close_logged(struct server *s, const char *reason, const char *addr)
+{
+	char	*log;
+
+	if (log_wait_line(s, reason, addr, LOG_WAIT_MS))
+		return;
+	log = server_log_read(s);
+	fprintf(stderr, "---- log of %s ----\n%s---- end ----\n", s->logpath,
+	    log);
+	free(log);
+	ck_abort_msg("no log line with \"%s\" and \"%s\" within %d ms",
+	    reason, addr, LOG_WAIT_MS);
+}
+
+/* Milliseconds of the wall clock: what the log's timestamps show. */
+static int64_t
+wall_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The time of a log line, "2026-11-25T04:10:00.123Z ...", or -1. */
+static int64_t
+log_line_ms(const char *line)
+{
+	struct tm	tm;
+	int		msec, n = 0;
+
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(line, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ%n", &tm.tm_year,
+	    &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
+	    &msec, &n) != 7 || n == 0)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return (int64_t)timegm(&tm) * 1000 + msec;
+}
+
+/*
+ * Wait up to timeout_ms for the server to close fd and log reason with
+ * addr; return how long after t0 (wall_ms(), taken before the client's
+ * last action) the server logged it.  The log's own time is used, not
+ * when we noticed: a loaded machine may make us notice late, but never
+ * makes a correct server log early.
+ */
+static long
+wait_close_ms(struct server *s, int fd, const char *reason,
+    const char *addr, int64_t t0, int timeout_ms)
+{
+	char	*line;
+	int64_t	 t;
+
+	ck_assert_msg(tu_wait_closed(fd, timeout_ms), "connection still "
+	    "open %d ms after the wait for \"%s\" began", timeout_ms, reason);
+	require_close_logged(s, reason, addr);
+	line = log_line_with(s, reason, addr);
+	ck_assert(line != NULL);
+	t = log_line_ms(line);
+	ck_assert_msg(t != -1, "no timestamp in \"%s\"", line);
+	free(line);
+	return (long)(t - t0);
+}
+
+/*
+ * Send SIGUSR1 and return a copy of the stats line it produces (the text
+ * from "stats:" to the end of the line).
+ */
+static char *
+stats_line(struct server *s)
+{
+	uint64_t	 deadline;
+	char		*log, *p, *last, *end, *copy;
+	int		 before;
+
+	before = server_log_count(s, "stats:");
+	ck_assert_msg(kill(s->pid, SIGUSR1) == 0, "kill: %s", strerror(errno));
+	deadline = tu_now_ms() + LOG_WAIT_MS;
+	for (;;) {
+		log = server_log_read(s);
+		last = NULL;
+		for (p = log; (p = strstr(p, "stats:")) != NULL; p++)
+			last = p;
+		if (last != NULL && server_log_count(s, "stats:") > before &&
+		    (end = strchr(last, '\n')) != NULL) {
+			*end = '\0';
+			/* The message itself starts with "stats:". */
+			ck_assert_msg(last - log >= 2 &&
+			    strncmp(last - 2, ": ", 2) == 0,
+			    "stats line does not start with \"stats:\"");
+			copy = strdup(last);
+			free(log);
+			ck_assert_msg(copy != NULL, "strdup failed");
+			return copy;
+		}
+		free(log);
+		if (tu_now_ms() >= deadline)
+			ck_abort_msg("no stats line within %d ms of SIGUSR1",
+			    LOG_WAIT_MS);
+		sleep_ms(10);
+	}
+}
+
+/* The value of "key=N" in a stats line, or -1 when absent. */
+static long
+stat_value(const char *line, const char *key)
+{
+	const char	*p;
+	size_t		 klen;
+
+	klen = strlen(key);
+	for (p = line; (p = strstr(p, key)) != NULL; p += klen) {
+		/* Whole words only: "frames" must not match "xframes". */
+		if (p != line && (p[-1] == '_' ||
+		    (p[-1] >= 'a' && p[-1] <= 'z')))
+			continue;
+		if (p[klen] == '=' && p[klen + 1] >= '0' && p[klen + 1] <= '9')
+			return strtol(p + klen + 1, NULL, 10);
+	}
+	return -1;
+}
+
+/* Ask for stats until key reaches want (counters may lag the echoes). */
+static void
+require_stat(struct server *s, const char *key, long want)
+{
+	uint64_t	 deadline;
+	char		*line;
+	long		 v;
+
+	deadline = tu_now_ms() + LOG_WAIT_MS;
+	for (;;) {
+		line = stats_line(s);
+		v = stat_value(line, key);
+		if (v == want || v > want || v == -1 ||
+		    tu_now_ms() >= deadline) {
+			ck_assert_msg(v == want, "stats %s=%ld, expected %ld "
+			    "in \"%s\"", key, v, want, line);
+			free(line);
+			return;
+		}
+		free(line);
+		sleep_ms(50);
+	}
+}
+
+/* Open descriptors of the server, from /proc. */
+static int
+server_fd_count(struct server *s)
+{
+	char		 path[64];
+	DIR		*d;
+	struct dirent	*de;
+	int		 n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)s->pid);
+	d = opendir(path);
+	ck_assert_msg(d != NULL, "%s: %s", path, strerror(errno));
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* --- Thread-safe round trips ----------------------------------------- */
+
+enum echo_result {
+	ECHO_OK,
+	ECHO_CLOSED,	/* EOF at a frame boundary, reset or EPIPE */
+	ECHO_CORRUPT,	/* wrong length or a wrong byte */
+	ECHO_TRUNCATED,	/* the stream ended inside the echo */
+	ECHO_ERROR	/* anything else, e.g. a 10 s timeout */
+};
+
+static const char *
+echo_result_str(enum echo_result r)
+{
+	switch (r) {
+	case ECHO_OK:
+		return "ok";
+	case ECHO_CLOSED:
+		return "closed";
+	case ECHO_CORRUPT:
+		return "CORRUPT echo";
+	case ECHO_TRUNCATED:
+		return "TRUNCATED echo";
+	case ECHO_ERROR:
+	default:
+		return "error";
+	}
+}
+
+static bool
+closed_errno(int e)
+{
+	return e == ECONNRESET || e == EPIPE || e == ECONNABORTED;
+}
+
+/* One round trip without ck_assert; in has room for cap bytes. */
+static enum echo_result
+echo_once(int fd, const unsigned char *out, uint32_t len, unsigned char *in,
+    size_t cap, int *errp)
+{
+	size_t	got = 0;
+	int	r;
+
+	*errp = 0;
+	if (msgframe_send(fd, out, len) == -1) {
+		*errp = errno;
+		return closed_errno(errno) ? ECHO_CLOSED : ECHO_ERROR;
+	}
+	r = msgframe_recv(fd, in, cap, &got);
+	if (r == 0)
+		return ECHO_CLOSED;
+	if (r == -1) {
+		*errp = errno;
+		if (errno == EMSGSIZE)
+			return ECHO_CORRUPT;
+		if (errno == EPROTO)
+			return ECHO_TRUNCATED;
+		return closed_errno(errno) ? ECHO_CLOSED : ECHO_ERROR;
+	}
+	if (got != len || (len != 0 && memcmp(in, out, len) != 0))
+		return ECHO_CORRUPT;
+	return ECHO_OK;
+}
+
+static uint64_t
+xorshift(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/* A client thread doing round trips of pseudorandom frames. */
+struct looper {
+	pthread_t		 tid;
+	int			 port;
+	int			 fd;		/* -1: connect in the thread */
+	unsigned		 id;
+	unsigned		 rounds_max;	/* 0: until stopped */
+	uint32_t		 size_max;
+	int			 deadline_ms;
+	bool			 close_at_end;	/* free the worker */
+	int			*stop;		/* atomic */
+	unsigned		 rounds;	/* read by the test: atomic */
+	enum echo_result	 result;
+	int			 err;
+};
+
+static void *
+looper_main(void *arg)
+{
+	struct looper	*l = arg;
+	unsigned char	*out, *in;
+	uint64_t	 rng, deadline;
+	uint32_t	 len;
+	int		 fd;
+
+	l->result = ECHO_OK;
+	out = malloc(l->size_max ? l->size_max : 1);
+	in = malloc(l->size_max ? l->size_max : 1);
+	if (out == NULL || in == NULL) {
+		l->result = ECHO_ERROR;
+		l->err = ENOMEM;
+		goto done;
+	}
+	fd = l->fd;
+	if (fd == -1 && (fd = tu_try_connect(l->port)) == -1) {
+		l->result = ECHO_ERROR;
+		l->err = errno;
+		goto done;
+	}
+	l->fd = fd;
+	rng = 0x1234567ULL + l->id * 0x9e3779b97f4a7c15ULL;
+	deadline = tu_now_ms() + (uint64_t)l->deadline_ms;
+	while (l->rounds_max == 0 || l->rounds < l->rounds_max) {
+		if ((l->stop != NULL &&
+		    __atomic_load_n(l->stop, __ATOMIC_RELAXED)) ||
+		    tu_now_ms() >= deadline)
+			break;
+		len = (uint32_t)(xorshift(&rng) % ((uint64_t)l->size_max + 1));
+		tu_fill_random(out, len, xorshift(&rng));
+		l->result = echo_once(fd, out, len, in, l->size_max, &l->err);
+		if (l->result != ECHO_OK)
+			break;
+		__atomic_add_fetch(&l->rounds, 1, __ATOMIC_RELAXED);
+	}
+	if (l->close_at_end) {
+		close(fd);
+		l->fd = -1;
+	}
+done:
+	free(out);
+	free(in);
+	return NULL;
+}
+
+static void
+looper_start(struct looper *l)
+{
+	ck_assert_msg(pthread_create(&l->tid, NULL, looper_main, l) == 0,
+	    "pthread_create failed");
+}
+
+static unsigned
+looper_rounds(struct looper *l)
+{
+	return __atomic_load_n(&l->rounds, __ATOMIC_RELAXED);
+}
+
+/* --- Echo ------------------------------------------------------------ */
+
+static const uint32_t echo_sizes[] = {
+	0, 1, 2, 3, 4, 5, 100, 4095, 4096, 4097, 65535, 65536, 65537, MiB
+};
+
+START_TEST(test_echo_sizes)
+{
+	const char *const args[] = { "-m", "1M", NULL };
+	struct server	 s;
+	unsigned char	*buf;
+	size_t		 i, n;
+	int		 fd, pass;
+
+	server_start(&s, args);
+	fd = tu_connect(s.port);
+	buf = xmalloc(MiB);
+	n = sizeof(echo_sizes) / sizeof(echo_sizes[0]);
+	/* Up, then down again: a shrinking frame after a large one must
+	 * not bring back stale bytes of the previous buffer. */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < n; i++) {
+			uint32_t len = echo_sizes[pass == 0 ? i : n - 1 - i];
+
+			tu_fill_random(buf, len, len * 2 + (uint64_t)pass);
+			tu_echo_check(fd, buf, len);
+		}
+	}
+	free(buf);
+	close(fd);
+	stop_clean(&s);
+}
+END_TEST
+
+/* Frames split into tiny writes, and several frames in one write. */
+START_TEST(test_echo_split_and_coalesced)
+{
+	struct server	 s;
+	unsigned char	 payload[300], wire[4 * (300 + 4)];
+	size_t		 off, len, chunk;
+	int		 fd, i;
+
+	server_start(&s, NULL);
+	fd = tu_connect(s.port);
+	tu_fill_random(payload, sizeof(payload), 7);
+
+	/* One frame, header byte by byte, payload in growing chunks. */
+	len = put_frame(wire, payload, sizeof(payload));
+	for (off = 0, chunk = 1; off < len; off += chunk) {
+		if (off < MSGFRAME_HEADER_SIZE)
+			chunk = 1;
+		else if ((chunk = chunk * 2) > len - off)
+			chunk = len - off;
+		send_raw(fd, wire + off, chunk);
+		sleep_ms(2);
+	}
+	recv_expect(fd, payload, sizeof(payload));
+
+	/* Three frames and a half in one write, then the other half. */
+	off = 0;
+	for (i = 0; i < 4; i++)
+		off += put_frame(wire + off, payload, 100 * (uint32_t)i);
+	send_raw(fd, wire, off - 150);
+	for (i = 0; i < 3; i++)
+		recv_expect(fd, payload, 100 * (uint32_t)i);
+	sleep_ms(20);
+	send_raw(fd, wire + off - 150, 150);
+	recv_expect(fd, payload, 300);
+
+	close(fd);
+	stop_clean(&s);
+}
+END_TEST
+
+#define PIPELINE_FRAMES		1000
+#define PIPELINE_MAX		4096
+
+static uint32_t
+pipeline_len(unsigned i)
+{
+	return (uint32_t)((i * 7919u) % (PIPELINE_MAX + 1));
+}
+
+struct pipeline_writer {
+	int	fd;
+	int	sent;
+	int	err;
+};
+
+static void *
+pipeline_writer_main(void *arg)
+{
+	struct pipeline_writer	*w = arg;
+	unsigned char		 buf[PIPELINE_MAX];
+	unsigned		 i;
+
+	for (i = 0; i < PIPELINE_FRAMES; i++) {
+		tu_fill_random(buf, pipeline_len(i), i);
+		if (msgframe_send(w->fd, buf, pipeline_len(i)) == -1) {
+			w->err = errno;
+			break;
+		}
+		w->sent++;
+	}
+	return NULL;
+}
+
+START_TEST(test_echo_pipelined)
+{
+	struct server		 s;
+	struct pipeline_writer	 w;
+	pthread_t		 tid;
+	unsigned char		 want[PIPELINE_MAX], got[PIPELINE_MAX];
+	size_t			 len;
+	unsigned		 i;
+	int			 r;
+
+	server_start(&s, NULL);
+	memset(&w, 0, sizeof(w));
+	w.fd = tu_connect(s.port);
+	ck_assert(pthread_create(&tid, NULL, pipeline_writer_main, &w) == 0);
+	for (i = 0; i < PIPELINE_FRAMES; i++) {
+		r = msgframe_recv(w.fd, got, sizeof(got), &len);
+		if (r != 1)
+			break;
+		tu_fill_random(want, pipeline_len(i), i);
+		if (len != pipeline_len(i) || memcmp(got, want, len) != 0)
+			break;
+	}
+	pthread_join(tid, NULL);
+	ck_assert_msg(w.err == 0 && w.sent == PIPELINE_FRAMES,
+	    "writer sent %d frames: %s", w.sent, strerror(w.err));
+	ck_assert_msg(i == PIPELINE_FRAMES, "echo %u of %d is wrong or "
+	    "missing (r=%d, len=%zu, want %u)", i, PIPELINE_FRAMES, r, len,
+	    pipeline_len(i));
+	close(w.fd);
+	stop_clean(&s);
+}
+END_TEST
+
+#define CONC_THREADS	4
+#define CONC_CLIENTS	(4 * CONC_THREADS)
+#define CONC_ROUNDS	20
+
+/* 4 x --threads clients at once: all are served, all echoes exact. */
+START_TEST(test_echo_concurrent)
+{
+	const char *const args[] = { "-t", "4", NULL };
+	struct server	s;
+	struct looper	l[CONC_CLIENTS];
+	int		i;
+
+	server_start(&s, args);
+	memset(l, 0, sizeof(l));
+	for (i = 0; i < CONC_CLIENTS; i++) {
+		l[i].port = s.port;
+		l[i].fd = -1;
+		l[i].id = (unsigned)i;
+		l[i].rounds_max = CONC_ROUNDS;
+		l[i].size_max = 16384;
+		l[i].deadline_ms = 20000;
+		l[i].close_at_end = true;
+		looper_start(&l[i]);
+	}
+	for (i = 0; i < CONC_CLIENTS; i++)
+		pthread_join(l[i].tid, NULL);
+	for (i = 0; i < CONC_CLIENTS; i++) {
+		ck_assert_msg(l[i].result == ECHO_OK &&
+		    l[i].rounds == CONC_ROUNDS,
+		    "client %d: %u of %d round trips, then %s (%s)", i,
+		    l[i].rounds, CONC_ROUNDS, echo_result_str(l[i].result),
+		    strerror(l[i].err));
+	}
+	require_stat(&s, "accepted", CONC_CLIENTS);
+	require_stat(&s, "frames", CONC_CLIENTS * CONC_ROUNDS);
+	stop_clean(&s);
+}
+END_TEST
+
+/* Hundreds of short connections leave no descriptor behind. */
+START_TEST(test_many_connections_no_leak)
+{
+	struct server	 s;
+	unsigned char	 payload[10] = "0123456789";
+	uint64_t	 deadline;
+	int		 base, n, i, fd;
+
+	server_start(&s, NULL);
+	base = server_fd_count(&s);
+	for (i = 0; i < 200; i++) {
+		fd = tu_connect(s.port);
+		tu_echo_check(fd, payload, sizeof(payload));
+		if (i % 2 == 0)
+			close(fd);
+		else
+			tu_close_reset(fd);
+	}
+	deadline = tu_now_ms() + LOG_WAIT_MS;
+	while ((n = server_fd_count(&s)) > base && tu_now_ms() < deadline)
+		sleep_ms(20);
+	ck_assert_msg(n <= base, "server had %d descriptors before 200 "
+	    "connections and %d after", base, n);
+	ck_assert(server_alive(&s));
+	stop_clean(&s);
+}
+END_TEST
+
+/* --- Limits ---------------------------------------------------------- */
+
+/*
+ * An oversize header closes that connection only, after echoing the
+ * frames before it, and the reason is logged with the client's address.
+ */
+START_TEST(test_oversize_closes_only_that)
+{
+	const char *const args[] = { "-m", "1K", NULL };
+	struct server	 s;
+	unsigned char	 p[20], wire[64];
+	char		 addr[64];
+	size_t		 off = 0;
+	int		 a, b, i;
+
+	server_start(&s, args);
+	a = tu_connect(s.port);
+	b = tu_connect(s.port);
+	tu_fill_random(p, sizeof(p), 1);
+	tu_echo_check(b, p, sizeof(p));
+	local_addr(a, addr, sizeof(addr));
+
+	off += put_frame(wire + off, p, 10);
+	off += put_frame(wire + off, p, 20);
+	msgframe_encode_header(wire + off, 1025);
+	off += MSGFRAME_HEADER_SIZE;
+	send_raw(a, wire, off);
+	recv_expect(a, p, 10);
+	recv_expect(a, p, 20);
+	ck_assert_msg(tu_wait_closed(a, LOG_WAIT_MS),
+	    "connection still open after an oversize header");
+	require_close_logged(&s, "oversize frame", addr);
+
+	/* The other client never noticed. */
+	for (i = 0; i < 5; i++)
+		tu_echo_check(b, p, (uint32_t)(i * 4));
+	close(a);
+	close(b);
+	stop_clean(&s);
+}
+END_TEST
+
+/* max is accepted; max + 1 and 0xFFFFFFFF are not. */
+START_TEST(test_oversize_boundaries)
+{
+	const char *const args[] = { "-m", "1K", NULL };
+	static const uint32_t bad[] = { 1025, 0xFFFFFFFFu };
+	struct server	 s;
+	unsigned char	 p[1024], hdr[MSGFRAME_HEADER_SIZE];
+	char		 addr[64];
+	size_t		 i;
+	int		 fd;
+
+	server_start(&s, args);
+	fd = tu_connect(s.port);
+	tu_fill_random(p, sizeof(p), 1024);
+	tu_echo_check(fd, p, 1024);
+	tu_echo_check(fd, p, 1023);
+	tu_echo_check(fd, p, 1024);
+	close(fd);
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		fd = tu_connect(s.port);
+		local_addr(fd, addr, sizeof(addr));
+		msgframe_encode_header(hdr, bad[i]);
+		send_raw(fd, hdr, sizeof(hdr));
+		ck_assert_msg(tu_wait_closed(fd, LOG_WAIT_MS),
+		    "header announcing %u: connection still open", bad[i]);
+		require_close_logged(&s, "oversize frame", addr);
+		close(fd);
+	}
+	ck_assert_int_eq(server_log_count(&s, "oversize frame"), 2);
+	require_stat(&s, "closed_oversize", 2);
+	stop_clean(&s);
+}
+END_TEST
+
+/* Send prefix, then shut down our side; the server must log why. */
+static void
+eof_inside(const unsigned char *prefix, size_t len)
+{
+	struct server	 s;
+	unsigned char	 p[8] = "warm-up";
+	char		 addr[64];
+	int		 fd;
+
+	server_start(&s, NULL);
+	fd = tu_connect(s.port);
+	local_addr(fd, addr, sizeof(addr));
+	tu_echo_check(fd, p, sizeof(p));
+	send_raw(fd, prefix, len);
+	ck_assert(shutdown(fd, SHUT_WR) == 0);
+	ck_assert_msg(tu_wait_closed(fd, LOG_WAIT_MS),
+	    "server kept the connection open after EOF inside a frame");
+	require_close_logged(&s, "ended inside a frame", addr);
+	require_stat(&s, "closed_protocol", 1);
+	close(fd);
+	stop_clean(&s);
+}
+
+START_TEST(test_eof_inside_header)
+{
+	static const unsigned char half[2] = { 0, 0 };
+
+	eof_inside(half, sizeof(half));
+}
+END_TEST
+
+START_TEST(test_eof_inside_payload)
+{
+	unsigned char	wire[4 + 50];
+
+	msgframe_encode_header(wire, 100);
+	tu_fill_random(wire + 4, 50, 3);
+	eof_inside(wire, sizeof(wire));
+}
+END_TEST
+
+/* EOF at a frame boundary is a normal close, not a truncated frame. */
+START_TEST(test_eof_at_boundary)
+{
+	struct server	 s;
+	unsigned char	 p[16];
+	char		 addr[64], *line;
+	int		 fd;
+
+	server_start(&s, NULL);
+	fd = tu_connect(s.port);
+	local_addr(fd, addr, sizeof(addr));
+	tu_fill_random(p, sizeof(p), 16);
+	tu_echo_check(fd, p, sizeof(p));
+	ck_assert(shutdown(fd, SHUT_WR) == 0);
+	ck_assert_msg(tu_wait_closed(fd, LOG_WAIT_MS),
+	    "server kept the connection open after a clean EOF");
+	close(fd);
+	sleep_ms(100);
+	line = log_line_with(&s, "ended inside a frame", addr);
+	ck_assert_msg(line == NULL, "clean EOF logged as \"%s\"", line);
+	stop_clean(&s);
+}
+END_TEST
+
+START_TEST(test_reset_logged)
+{
+	struct server	 s;
+	unsigned char	 wire[4 + 10], p[8] = "warm-up";
+	char		 addr[2][64];
+	int		 fd;
+
+	server_start(&s, NULL);
+
+	/* A reset between frames. */
+	fd = tu_connect(s.port);
+	local_addr(fd, addr[0], sizeof(addr[0]));
+	tu_echo_check(fd, p, sizeof(p));
+	tu_close_reset(fd);
+	require_close_logged(&s, "connection reset", addr[0]);
+
+	/* A reset in the middle of a frame. */
+	fd = tu_connect(s.port);
+	local_addr(fd, addr[1], sizeof(addr[1]));
+	tu_echo_check(fd, p, sizeof(p));
+	msgframe_encode_header(wire, 100);
+	memset(wire + 4, 'x', 10);
+	send_raw(fd, wire, sizeof(wire));
+	sleep_ms(50);
+	tu_close_reset(fd);
+	require_close_logged(&s, "connection reset", addr[1]);
+	require_stat(&s, "closed_reset", 2);
+
+	ck_assert(server_alive(&s));
+	stop_clean(&s);
+}
+END_TEST
+
+START_TEST(test_idle_timeout_silent)
+{
+	const char *const args[] = { "--idle-timeout", "1", NULL };
+	struct server	 s;
+	unsigned char	 p[8] = "warm-up";
+	char		 addr[64];
+	int64_t		 t0;
+	long		 ms;
+	int		 fd;
+
+	server_start(&s, args);
+	fd = tu_connect(s.port);
+	local_addr(fd, addr, sizeof(addr));
+	t0 = wall_ms();
+	tu_echo_check(fd, p, sizeof(p));
+	ms = wait_close_ms(&s, fd, "idle timeout", addr, t0, 4000);
+	ck_assert_msg(ms >= 750 && ms <= 2500, "idle connection closed "
+	    "%ld ms after its last frame (--idle-timeout 1)", ms);
+	require_stat(&s, "closed_idle", 1);
+	close(fd);
+	stop_clean(&s);
+}
+END_TEST
+
+/*
+ * A client that sends a frame every 0.3 s is never idle for 1 s.  The
+ * longest pause we actually made is measured: on a loaded machine a
+ * 0.3 s sleep may last longer, and then a close would be no bug.
+ */
+START_TEST(test_idle_timeout_active)
+{
+	const char *const args[] = { "--idle-timeout", "1", NULL };
+	struct server		 s;
+	unsigned char		 p[100], back[100];
+	char			 addr[64], *line;
+	uint64_t		 t0, last, gap, worst = 0;
+	enum echo_result	 r;
+	int			 fd, e, i;
+
+	server_start(&s, args);
+	fd = tu_connect(s.port);
+	local_addr(fd, addr, sizeof(addr));
+	t0 = last = tu_now_ms();
+	for (i = 0; tu_now_ms() - t0 < 2100; i++) {
+		tu_fill_random(p, sizeof(p), (uint64_t)i);
+		gap = tu_now_ms() - last;
+		if (gap > worst)
+			worst = gap;
+		r = echo_once(fd, p, sizeof(p), back, sizeof(back), &e);
+		last = tu_now_ms();
+		ck_assert_msg(r == ECHO_OK, "frame %d, %llu ms in: %s (%s); "
+		    "the longest pause between frames was %llu ms, "
+		    "--idle-timeout 1", i, (unsigned long long)(last - t0),
+		    echo_result_str(r), strerror(e),
+		    (unsigned long long)worst);
+		sleep_ms(300);
+	}
+	line = log_line_with(&s, "idle timeout", addr);
+	ck_assert_msg(line == NULL, "active client logged: %s", line);
+	close(fd);
+	stop_clean(&s);
+}
+END_TEST
+
+START_TEST(test_io_timeout_partial_frame)
+{
+	const char *const args[] = { "--io-timeout", "1", "-i", "10", NULL };
+	struct server	 s;
+	unsigned char	 wire[4 + 50], p[8] = "warm-up";
+	char		 addr[64];
+	int64_t		 t0;
+	long		 ms;
+	int		 fd;
+
+	server_start(&s, args);
+	fd = tu_connect(s.port);
+	local_addr(fd, addr, sizeof(addr));
+	tu_echo_check(fd, p, sizeof(p));
+	msgframe_encode_header(wire, 100);
+	tu_fill_random(wire + 4, 50, 50);
+	t0 = wall_ms();
+	send_raw(fd, wire, sizeof(wire));
+	ms = wait_close_ms(&s, fd, "I/O timeout", addr, t0, 4000);
+	ck_assert_msg(ms >= 750 && ms <= 2500, "a frame stalled half-way "
+	    "was closed after %ld ms (--io-timeout 1)", ms);
+	require_stat(&s, "closed_io_timeout", 1);
+	close(fd);
+	stop_clean(&s);
+}
+END_TEST
+
+/*
+ * A frame trickled one byte every 0.2 s never completes within
+ * --io-timeout, though no single read waits that long.
+ */
+START_TEST(test_io_timeout_trickle)
+{
+	const char *const args[] = { "--io-timeout", "1", "-i", "10", NULL };
+	struct server	 s;
+	unsigned char	 hdr[MSGFRAME_HEADER_SIZE], byte = 'x';
+	char		 addr[64];
+	uint64_t	 start;
+	int64_t		 t0;
+	long		 ms;
+	int		 fd;
+
+	server_start(&s, args);
+	fd = tu_connect(s.port);
+	local_addr(fd, addr, sizeof(addr));
+	msgframe_encode_header(hdr, 100);
+	t0 = wall_ms();
+	start = tu_now_ms();
+	send_raw(fd, hdr, sizeof(hdr));
+	while (tu_now_ms() - start < 5000) {
+		if (send(fd, &byte, 1, MSG_NOSIGNAL) != 1)
+			break;		/* closed under us */
+		if (tu_wait_closed(fd, 200))
+			break;
+	}
+	ms = wait_close_ms(&s, fd, "I/O timeout", addr, t0, 500);
+	ck_assert_msg(ms >= 750 && ms <= 2500, "a trickled frame was cut "
+	    "after %ld ms (--io-timeout 1)", ms);
+	close(fd);
+	stop_clean(&s);
+}
+END_TEST
+
+struct flood {
+	int		fd;
+	uint64_t	sent;
+	int		err;
+};
+
+/* Send 64 KiB frames until the server gives up on us (bounded). */
+static void *
+flood_main(void *arg)
+{
+	struct flood	*f = arg;
+	unsigned char	*buf;
+	uint64_t	 deadline;
+
+	if ((buf = malloc(65536)) == NULL) {
+		f->err = ENOMEM;
+		return NULL;
+	}
+	tu_fill_random(buf, 65536, 99);
+	deadline = tu_now_ms() + 8000;
+	while (tu_now_ms() < deadline && f->sent < 512ULL * MiB) {
+		if (msgframe_send(f->fd, buf, 65536) == -1) {
+			f->err = errno;
+			break;
+		}
+		f->sent += 65536;
+	}
+	free(buf);
+	return NULL;
+}
+
+/*
+ * A client that sends and never reads: once its receive buffer is full,
+ * the server's echo cannot be written and --io-timeout cuts it off, while
+ * another client is served all along.
+ */
+START_TEST(test_io_timeout_stalled_reader)
+{
+	const char *const args[] = { "--io-timeout", "1", "-i", "30", NULL };
+	struct server	 s;
+	struct flood	 f;
+	struct timeval	 tv = { 2, 0 };
+	pthread_t	 tid;
+	unsigned char	 p[1000];
+	char		 addr[64], *line = NULL;
+	uint64_t	 t0, t, worst = 0, deadline;
+	int		 b, small = 4096, served = 0;
+
+	server_start(&s, args);
+	b = tu_connect(s.port);
+	memset(&f, 0, sizeof(f));
+	f.fd = tu_connect(s.port);
+	local_addr(f.fd, addr, sizeof(addr));
+	/* A small window fills sooner; the send timeout bounds the thread. */
+	ck_assert(setsockopt(f.fd, SOL_SOCKET, SO_RCVBUF, &small,
+	    sizeof(small)) == 0);
+	ck_assert(setsockopt(f.fd, SOL_SOCKET, SO_SNDTIMEO, &tv,
+	    sizeof(tv)) == 0);
+	tu_fill_random(p, sizeof(p), 1000);
+	tu_echo_check(b, p, sizeof(p));
+	ck_assert(pthread_create(&tid, NULL, flood_main, &f) == 0);
+
+	t0 = tu_now_ms();
+	deadline = t0 + 8000;
+	while (tu_now_ms() < deadline &&
+	    (line = log_line_with(&s, "I/O timeout", addr)) == NULL) {
+		t = tu_now_ms();
+		tu_echo_check(b, p, sizeof(p));
+		t = tu_now_ms() - t;
+		if (t > worst)
+			worst = t;
+		served++;
+		sleep_ms(100);
+	}
+	pthread_join(tid, NULL);
+	ck_assert_msg(line != NULL, "a client that never reads was not cut "
+	    "off within 8 s by --io-timeout 1 (it sent %llu bytes, then %s)",
+	    (unsigned long long)f.sent, strerror(f.err));
+	free(line);
+	ck_assert_msg(worst < 1000, "the other client waited %llu ms for an "
+	    "echo meanwhile", (unsigned long long)worst);
+	ck_assert_msg(tu_wait_closed(f.fd, LOG_WAIT_MS),
+	    "the stalled client's connection is still open");
+	/* And the other client is still fine afterwards. */
+	tu_echo_check(b, p, sizeof(p));
+	close(f.fd);
+	close(b);
+	stop_clean(&s);
+}
+END_TEST
+
+#define EXTRAS	4
+
+/* -t 1 -q 1 --reject-when-full: the overflow is closed at once. */
+START_TEST(test_reject_when_full)
+{
+	const char *const args[] = { "-t", "1", "-q", "1",
+	    "--reject-when-full", NULL };
+	struct server	 s;
+	unsigned char	 p[32];
+	uint64_t	 deadline;
+	char		*line;
+	bool		 closed[EXTRAS];
+	int		 a, extra[EXTRAS], i, nclosed = 0;
+	long		 rejected;
+
+	server_start(&s, args);
+	tu_fill_random(p, sizeof(p), 32);
+	a = tu_connect(s.port);
+	tu_echo_check(a, p, sizeof(p));	/* a now holds the only worker */
+	for (i = 0; i < EXTRAS; i++) {
+		extra[i] = tu_connect(s.port);
+		closed[i] = false;
+	}
+	deadline = tu_now_ms() + 1500;
+	while (nclosed < EXTRAS - 1 && tu_now_ms() < deadline) {
+		for (i = 0; i < EXTRAS; i++) {
+			if (!closed[i] && tu_wait_closed(extra[i], 0)) {
+				closed[i] = true;
+				nclosed++;
+			}
+		}
+		sleep_ms(10);
+	}
+	ck_assert_msg(nclosed >= EXTRAS - 1, "-q 1 with the only worker "
+	    "busy: %d of %d extra clients were closed within 1.5 s",
+	    nclosed, EXTRAS);
+	tu_echo_check(a, p, sizeof(p));	/* still served */
+
+	line = stats_line(&s);
+	rejected = stat_value(line, "rejected");
+	ck_assert_msg(rejected == nclosed, "stats rejected=%ld, but %d "
+	    "clients were closed: \"%s\"", rejected, nclosed, line);
+	ck_assert_msg(stat_value(line, "active") == 1 &&
+	    stat_value(line, "queued") == EXTRAS - nclosed,
+	    "one client served and %d queued, but \"%s\"", EXTRAS - nclosed,
+	    line);
+	free(line);
+
+	/* Once the worker is free, the queued client is served. */
+	close(a);
+	for (i = 0; i < EXTRAS; i++) {
+		if (!closed[i])
+			tu_echo_check(extra[i], p, sizeof(p));
+		close(extra[i]);
+	}
+	stop_clean(&s);
+}
+END_TEST
+
+/* --- Lifecycle ------------------------------------------------------- */
+
+#define LOAD_CLIENTS	4
+#define LOAD_QUEUED	2
+
+/*
+ * SIGTERM while clients loop round trips: exit 0 within
+ * --shutdown-timeout + 2 s, and nobody ever gets a corrupt or cut echo.
+ */
+START_TEST(test_sigterm_under_load)
+{
+	const char *const args[] = { "-t", "4", "--shutdown-timeout", "1",
+	    NULL };
+	struct server	 s;
+	struct looper	 l[LOAD_CLIENTS];
+	int		 stop = 0;
+	uint64_t	 deadline, t0, elapsed;
+	int		 queued[LOAD_QUEUED], status, i, busy;
+
+	server_start(&s, args);
+	memset(l, 0, sizeof(l));
+	for (i = 0; i < LOAD_CLIENTS; i++) {
+		l[i].port = s.port;
+		l[i].fd = -1;
+		l[i].id = (unsigned)i + 100;
+		l[i].size_max = 65536;
+		l[i].deadline_ms = 15000;
+		l[i].stop = &stop;
+		looper_start(&l[i]);
+	}
+	/* Wait until every client is busy; the extra ones wait queued. */
+	deadline = tu_now_ms() + 5000;
+	do {
+		sleep_ms(20);
+		for (i = busy = 0; i < LOAD_CLIENTS; i++)
+			if (looper_rounds(&l[i]) >= 3)
+				busy++;
+	} while (busy < LOAD_CLIENTS && tu_now_ms() < deadline);
+	for (i = 0; i < LOAD_QUEUED; i++)
+		queued[i] = tu_connect(s.port);
+	sleep_ms(100);
+
+	t0 = tu_now_ms();
+	status = server_stop(&s, SIGTERM, 3000);
+	elapsed = tu_now_ms() - t0;
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
+	for (i = 0; i < LOAD_CLIENTS; i++)
+		pthread_join(l[i].tid, NULL);
+
+	ck_assert_msg(busy == LOAD_CLIENTS, "only %d of %d clients were "
+	    "served before SIGTERM", busy, LOAD_CLIENTS);
+	ck_assert_msg(status != -1, "no exit within --shutdown-timeout 1 "
+	    "+ 2 s of SIGTERM");
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "exit status 0x%x after SIGTERM under load (%llu ms)", status,
+	    (unsigned long long)elapsed);
+	for (i = 0; i < LOAD_CLIENTS; i++) {
+		ck_assert_msg(l[i].result != ECHO_CORRUPT &&
+		    l[i].result != ECHO_TRUNCATED,
+		    "client %d got a %s after %u round trips", i,
+		    echo_result_str(l[i].result), l[i].rounds);
+		ck_assert_msg(l[i].result != ECHO_ERROR, "client %d: %s "
+		    "after %u round trips", i, strerror(l[i].err),
+		    l[i].rounds);
+		if (l[i].fd != -1)
+			close(l[i].fd);
+	}
+	for (i = 0; i < LOAD_QUEUED; i++) {
+		ck_assert(tu_wait_closed(queued[i], 1000));
+		close(queued[i]);
+	}
+}
+END_TEST
+
+/*
+ * An idle client does not hold up shutdown: no waiting for the idle or
+ * the shutdown timeout (the bound leaves room for a busy machine).
+ */
+START_TEST(test_sigterm_idle_client)
+{
+	const char *const args[] = { "-i", "30", "--shutdown-timeout", "10",
+	    NULL };
+	struct server	 s;
+	unsigned char	 p[8] = "warm-up";
+	uint64_t	 t0, elapsed;
+	int		 fd, status;
+
+	server_start(&s, args);
+	fd = tu_connect(s.port);
+	tu_echo_check(fd, p, sizeof(p));
+	t0 = tu_now_ms();
+	status = server_stop(&s, SIGTERM, 8000);
+	elapsed = tu_now_ms() - t0;
+	ck_assert_msg(status != -1, "an idle client kept the server up for "
+	    "8 s after SIGTERM (idle timeout 30 s, shutdown timeout 10 s)");
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "exit status 0x%x after SIGTERM", status);
+	ck_assert_msg(elapsed < 5000, "SIGTERM with an idle client took "
+	    "%llu ms (shutdown timeout 10 s)", (unsigned long long)elapsed);
+	ck_assert(tu_wait_closed(fd, 1000));
+	close(fd);
+}
+END_TEST
+
+/*
+ * A client stalled inside a frame, with a long --io-timeout: shutdown
+ * waits for it no longer than --shutdown-timeout, and still exits 0.
+ * The bound is loose (4 s over), as a busy machine can delay the wakeups;
+ * the bug it catches is waiting out the 30 s I/O timeout.
+ */
+START_TEST(test_sigterm_stalled_frame)
+{
+	const char *const args[] = { "--io-timeout", "30", "-i", "30",
+	    "--shutdown-timeout", "1", NULL };
+	struct server	 s;
+	unsigned char	 wire[4 + 10];
+	uint64_t	 t0, elapsed;
+	int		 fd, status;
+
+	server_start(&s, args);
+	fd = tu_connect(s.port);
+	msgframe_encode_header(wire, 100);
+	memset(wire + 4, 'z', 10);
+	send_raw(fd, wire, sizeof(wire));
+	sleep_ms(100);
+	t0 = tu_now_ms();
+	status = server_stop(&s, SIGTERM, 5000);
+	elapsed = tu_now_ms() - t0;
+	ck_assert_msg(status != -1, "a stalled frame kept the server up for "
+	    "5 s after SIGTERM (--shutdown-timeout 1, --io-timeout 30)");
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "exit status 0x%x after SIGTERM", status);
+	ck_assert_msg(elapsed >= 500, "the frame in progress was not waited "
+	    "for: exit %llu ms after SIGTERM", (unsigned long long)elapsed);
+	ck_assert(tu_wait_closed(fd, 1000));
+	close(fd);
+}
+END_TEST
+
+/* SIGINT too; the client waiting in the queue is closed, not served. */
+START_TEST(test_sigint_with_queued_client)
+{
+	const char *const args[] = { "-t", "1", "-q", "4",
+	    "--shutdown-timeout", "10", NULL };
+	struct server	 s;
+	unsigned char	 p[8] = "warm-up";
+	uint64_t	 t0, elapsed;
+	int		 a, b, status;
+
+	server_start(&s, args);
+	a = tu_connect(s.port);
+	tu_echo_check(a, p, sizeof(p));
+	b = tu_connect(s.port);
+	sleep_ms(100);
+	t0 = tu_now_ms();
+	status = server_stop(&s, SIGINT, 8000);
+	elapsed = tu_now_ms() - t0;
+	ck_assert_msg(status != -1, "no exit within 8 s of SIGINT");
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "exit status 0x%x after SIGINT", status);
+	ck_assert_msg(elapsed < 5000, "SIGINT took %llu ms (shutdown "
+	    "timeout 10 s)", (unsigned long long)elapsed);
+	ck_assert(tu_wait_closed(a, 1000));
+	ck_assert(tu_wait_closed(b, 1000));
+	close(a);
+	close(b);
+}
+END_TEST
+
+START_TEST(test_sigusr1_stats)
+{
+	struct server	 s;
+	unsigned char	 p[100];
+	char		*line;
+	int		 fd, i;
+
+	server_start(&s, NULL);
+	line = stats_line(&s);
+	ck_assert_msg(stat_value(line, "accepted") == 0 &&
+	    stat_value(line, "frames") == 0 &&
+	    stat_value(line, "bytes") == 0 &&
+	    stat_value(line, "closed_idle") == 0 &&
+	    stat_value(line, "closed_oversize") == 0,
+	    "stats of a fresh server: \"%s\"", line);
+	free(line);
+
+	fd = tu_connect(s.port);
+	for (i = 0; i < 10; i++) {
+		tu_fill_random(p, sizeof(p), (uint64_t)i);
+		tu_echo_check(fd, p, sizeof(p));
+	}
+	close(fd);
+	/* Counters count payload bytes, each frame once. */
+	require_stat(&s, "frames", 10);
+	require_stat(&s, "bytes", 1000);
+	require_stat(&s, "accepted", 1);
+	require_stat(&s, "closed_client", 1);
+	ck_assert(server_alive(&s));
+	stop_clean(&s);
+}
+END_TEST
+
+START_TEST(test_sighup_survives)
+{
+	struct server	 s;
+	unsigned char	 p[8] = "warm-up";
+	int		 fd;
+
+	server_start(&s, NULL);
+	fd = tu_connect(s.port);
+	tu_echo_check(fd, p, sizeof(p));
+	ck_assert(kill(s.pid, SIGHUP) == 0);
+	sleep_ms(200);
+	ck_assert_msg(server_alive(&s), "SIGHUP killed the server");
+	tu_echo_check(fd, p, sizeof(p));
+	close(fd);
+	fd = tu_connect(s.port);
+	tu_echo_check(fd, p, sizeof(p));
+	close(fd);
+	stop_clean(&s);
+}
+END_TEST
+
+/* Clients that vanish while their echo is being written (EPIPE). */
+START_TEST(test_client_vanishes_mid_echo)
+{
+	struct server	 s;
+	unsigned char	*big, p[8] = "warm-up";
+	int		 fd, i;
+
+	server_start(&s, NULL);
+	big = xmalloc(MiB);
+	tu_fill_random(big, MiB, 5);
+	for (i = 0; i < 5; i++) {
+		fd = tu_connect(s.port);
+		ck_assert(msgframe_send(fd, big, MiB) == 0);
+		if (i % 2 == 0)
+			tu_close_reset(fd);
+		else
+			close(fd);
+	}
+	free(big);
+	sleep_ms(200);
+	ck_assert_msg(server_alive(&s), "server died when clients vanished");
+	fd = tu_connect(s.port);
+	tu_echo_check(fd, p, sizeof(p));
+	close(fd);
+	stop_clean(&s);
+}
+END_TEST
+
+struct bad_cmdline {
+	const char	*args[4];
+	const char	*names;		/* in the message */
+	const char	*value;		/* in the message too, or NULL */
+};
+
+static const struct bad_cmdline bad_cmdlines[] = {
+	{ { "--threads", "0" }, "threads", "0" },
+	{ { "--port", "70000" }, "port", "70000" },
+	{ { "--bogus" }, "bogus", NULL },
+	{ { "--max-frame", "5X" }, "max-frame", "5X" },
+	{ { "--threads" }, "threads", NULL },
+	{ { "--threads", "abc" }, "threads", "abc" },
+	{ { "--io-timeout", "soon" }, "io-timeout", "soon" },
+	{ { "--idle-timeout", "-1" }, "idle-timeout", "-1" },
+};
+
+START_TEST(test_bad_command_line)
+{
+	const struct bad_cmdline *bc = &bad_cmdlines[_i];
+	const char	*argv[10];
+	char		*out, *err;
+	size_t		 outlen, n = 0, i;
+	int		 status;
+
+	argv[n++] = tu_program("MSGSERVERD");
+	/* Should it start after all, it must not take a real port. */
+	if (strcmp(bc->names, "port") != 0) {
+		argv[n++] = "--bind";
+		argv[n++] = "127.0.0.1";
+		argv[n++] = "--port";
+		argv[n++] = "0";
+	}
+	for (i = 0; bc->args[i] != NULL; i++)
+		argv[n++] = bc->args[i];
+	argv[n] = NULL;
+	status = tu_run(argv, NULL, 0, &out, &outlen, &err, 10000);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 64,
+	    "%s %s: status 0x%x, expected exit 64; stderr: %s",
+	    bc->args[0], bc->args[1] ? bc->args[1] : "", status, err);
+	ck_assert_msg(strstr(err, bc->names) != NULL, "%s %s: the message "
+	    "does not name the option: %s", bc->args[0],
+	    bc->args[1] ? bc->args[1] : "", err);
+	ck_assert_msg(bc->value == NULL || strstr(err, bc->value) != NULL,
+	    "%s %s: the message does not show the value: %s", bc->args[0],
+	    bc->args[1], err);
+	free(out);
+	free(err);
+}
+END_TEST
+
+START_TEST(test_version_and_help)
+{
+	const char	*argv[3];
+	char		*out, *err;
+	size_t		 outlen;
+	int		 status;
+
+	argv[0] = tu_program("MSGSERVERD");
+	argv[1] = "--version";
+	argv[2] = NULL;
+	status = tu_run(argv, NULL, 0, &out, &outlen, &err, 10000);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "--version: status 0x%x; stderr: %s", status, err);
+	ck_assert_msg(strstr(out, PACKAGE_VERSION) != NULL,
+	    "--version does not print " PACKAGE_VERSION ": %s", out);
+	free(out);
+	free(err);
+
+	argv[1] = "--help";
+	status = tu_run(argv, NULL, 0, &out, &outlen, &err, 10000);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "--help: status 0x%x; stderr: %s", status, err);
+	ck_assert_msg(strstr(out, "--max-frame") != NULL &&
+	    strstr(out, "--io-timeout") != NULL &&
+	    strstr(out, "--reject-when-full") != NULL,
+	    "--help does not list the options: %s", out);
+	free(out);
+	free(err);
+}
+END_TEST
+
+START_TEST(test_port_in_use)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 slen = sizeof(sin);
+	const char		*argv[6];
+	char			 port[16], *out, *err;
+	size_t			 outlen;
+	int			 lfd, status;
+
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert(lfd != -1);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) == 0);
+	ck_assert(listen(lfd, 1) == 0);
+	ck_assert(getsockname(lfd, (struct sockaddr *)&sin, &slen) == 0);
+	snprintf(port, sizeof(port), "%u", (unsigned)ntohs(sin.sin_port));
+
+	argv[0] = tu_program("MSGSERVERD");
+	argv[1] = "--bind";
+	argv[2] = "127.0.0.1";
+	argv[3] = "--port";
+	argv[4] = port;
+	argv[5] = NULL;
+	status = tu_run(argv, NULL, 0, &out, &outlen, &err, 10000);
+	close(lfd);
+	ck_assert_msg(!(WIFEXITED(status) && WEXITSTATUS(status) == 0),
+	    "started on a port in use; stderr: %s", err);
+	ck_assert_msg(WIFEXITED(status), "killed by signal %d on a port in "
+	    "use", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	ck_assert_msg(strstr(err, "in use") != NULL && strstr(err, port) !=
+	    NULL, "the message should name the port (%s) and say it is in "
+	    "use: %s", port, err);
+	free(out);
+	free(err);
+}
+END_TEST
+
+static Suite *
+server_suite(void)
+{
+	Suite	*s;
+	TCase	*tc;
+
+	s = suite_create("msgserverd");
+
+	tc = tcase_create("Echo");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_echo_sizes);
+	tcase_add_test(tc, test_echo_split_and_coalesced);
+	tcase_add_test(tc, test_echo_pipelined);
+	tcase_add_test(tc, test_echo_concurrent);
+	tcase_add_test(tc, test_many_connections_no_leak);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("Limits");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_oversize_closes_only_that);
+	tcase_add_test(tc, test_oversize_boundaries);
+	tcase_add_test(tc, test_eof_inside_header);
+	tcase_add_test(tc, test_eof_inside_payload);
+	tcase_add_test(tc, test_eof_at_boundary);
+	tcase_add_test(tc, test_reset_logged);
+	tcase_add_test(tc, test_idle_timeout_silent);
+	tcase_add_test(tc, test_idle_timeout_active);
+	tcase_add_test(tc, test_io_timeout_partial_frame);
+	tcase_add_test(tc, test_io_timeout_trickle);
+	tcase_add_test(tc, test_io_timeout_stalled_reader);
+	tcase_add_test(tc, test_reject_when_full);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("Lifecycle");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_sigterm_under_load);
+	tcase_add_test(tc, test_sigterm_idle_client);
+	tcase_add_test(tc, test_sigterm_stalled_frame);
+	tcase_add_test(tc, test_sigint_with_queued_client);
+	tcase_add_test(tc, test_sigusr1_stats);
+	tcase_add_test(tc, test_sighup_survives);
+	tcase_add_test(tc, test_client_vanishes_mid_echo);
+	tcase_add_loop_test(tc, test_bad_command_line, 0,
+	    (int)(sizeof(bad_cmdlines) / sizeof(bad_cmdlines[0])));
+	tcase_add_test(tc, test_version_and_help);
+	tcase_add_test(tc, test_port_in_use);
+	suite_add_tcase(s, tc);
+
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr;
+	int	 nfailed;
+
+	sr = srunner_create(server_suite());
+	srunner_run_all(sr, CK_ENV);
+	nfailed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return nfailed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,813 @@
+/*
+ * testutil.c - start and drive the real programs for the end-to-end suites.
+ *
+ * Everything here is bounded in time and fails the running test with
+ * ck_abort_msg() on an unexpected error; see testutil.h for the rules.
+ * The helpers that abort must be called from the test's own thread: Check
+ * reports a failure from another thread only in fork mode, and in no-fork
+ * mode it longjmps, which is undefined from any other thread.
+ */
+#include <config.h>
+
+#include <sys/types.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "msgframe.h"
+#include "testutil.h"
+
+#define LISTEN_NEEDLE	"listening on 127.0.0.1:"
+#define START_WAIT_MS	10000
+#define POLL_STEP_MS	10
+#define CONNECT_TMO_MS	10000
+
+static unsigned	server_serial;
+
+static void
+sleep_ms(int ms)
+{
+	struct timespec ts;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		continue;
+}
+
+uint64_t
+tu_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+const char *
+tu_program(const char *envname)
+{
+	const char	*path;
+
+	path = getenv(envname);
+	if (path == NULL || *path == '\0')
+		ck_abort_msg("%s is not set: run the suite through "
+		    "`make check` or set it to the built program", envname);
+	return path;
+}
+
+/*
+ * Move fd to a descriptor >= 3 without close-on-exec, so that dup2()ing it
+ * onto 0, 1 or 2 can never clobber another of the child's new standard
+ * descriptors (the parent may run with 0-2 closed, as CI may).  Only
+ * async-signal-safe calls: this runs between fork and exec.
+ */
+static int
+child_high_fd(int fd)
+{
+	return fcntl(fd, F_DUPFD, 3);
+}
+
+static void	child_fail(const char *) __attribute__((__noreturn__));
+
+static void
+child_fail(const char *what)
+{
+	char	 buf[256];
+	int	 len;
+
+	/* snprintf is not async-signal-safe in theory, but fine with glibc
+	 * for %s/%d; the child is about to _exit() anyway. */
+	len = snprintf(buf, sizeof(buf), "testutil child: %s: %s\n", what,
+	    strerror(errno));
+	if (len > 0)
+		(void)write(STDERR_FILENO, buf, (size_t)len);
+	_exit(127);
+}
+
+/* The whole of a file, NUL-terminated; NULL if it cannot be read. */
+static char *
+read_file(const char *path, size_t *lenp)
+{
+	char	*buf, *nbuf;
+	size_t	 len = 0, cap = 4096;
+	ssize_t	 n;
+	int	 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return NULL;
+	if ((buf = malloc(cap)) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	for (;;) {
+		if (cap - len < 1024) {
+			if ((nbuf = realloc(buf, cap * 2)) == NULL) {
+				free(buf);
+				close(fd);
+				return NULL;
+			}
+			buf = nbuf;
+			cap *= 2;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	if (lenp != NULL)
+		*lenp = len;
+	return buf;
+}
+
+static void
+print_log(const struct server *s, const char *why)
+{
+	char	*log;
+
+	log = read_file(s->logpath, NULL);
+	fprintf(stderr, "---- %s: %s (pid %ld) ----\n%s---- end of %s ----\n",
+	    why, s->logpath, (long)s->pid, log != NULL ? log : "(unreadable)\n",
+	    s->logpath);
+	free(log);
+}
+
+/*
+ * Has pid exited?  WNOWAIT leaves the zombie in place, so that the final
+ * status is still there for server_stop() to reap.
+ */
+static bool
+child_exited(pid_t pid)
+{
+	siginfo_t info;
+
+	memset(&info, 0, sizeof(info));
+	while (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT)
+	    == -1) {
+		if (errno != EINTR)
+			return true;	/* ECHILD: not ours, or reaped */
+	}
+	return info.si_pid == pid;
+}
+
+/* The port from the first "listening on 127.0.0.1:PORT " line, or -1. */
+static int
+parse_listen_port(const char *log)
+{
+	const char	*p;
+	long		 port = 0;
+
+	if ((p = strstr(log, LISTEN_NEEDLE)) == NULL)
+		return -1;
+	p += strlen(LISTEN_NEEDLE);
+	if (*p < '0' || *p > '9')
+		return -1;
+	while (*p >= '0' && *p <= '9' && port <= 65535)
+		port = port * 10 + (*p++ - '0');
+	/* A digit at the very end may be half a line still being written. */
+	if (*p == '\0' || port < 1 || port > 65535)
+		return -1;
+	return (int)port;
+}
+
+static void
+start(struct server *s, const char *const *args, unsigned long nofile)
+{
+	const char	 *prog;
+	const char	**argv;
+	char		 *log;
+	size_t		  nargs = 0, i;
+	pid_t		  parent;
+	uint64_t	  deadline;
+	int		  logfd, nullfd, port = -1;
+
+	prog = tu_program("MSGSERVERD");
+	memset(s, 0, sizeof(*s));
+	s->pid = -1;
+	snprintf(s->logpath, sizeof(s->logpath), "./msgserverd-test-%ld-%u.log",
+	    (long)getpid(), __atomic_add_fetch(&server_serial, 1,
+	    __ATOMIC_RELAXED));
+
+	while (args != NULL && args[nargs] != NULL)
+		nargs++;
+	/* Everything the child needs is built before fork: malloc after a
+	 * fork in a threaded process may deadlock. */
+	argv = calloc(nargs + 6, sizeof(*argv));
+	ck_assert_msg(argv != NULL, "calloc failed");
+	argv[0] = prog;
+	argv[1] = "--bind";
+	argv[2] = "127.0.0.1";
+	argv[3] = "--port";
+	argv[4] = "0";
+	for (i = 0; i < nargs; i++)
+		argv[5 + i] = args[i];
+	argv[5 + nargs] = NULL;
+
+	/* O_APPEND: the server's threads each write whole lines. */
+	logfd = open(s->logpath, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND |
+	    O_CLOEXEC, 0644);
+	ck_assert_msg(logfd != -1, "cannot create %s: %s", s->logpath,
+	    strerror(errno));
+	nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	ck_assert_msg(nullfd != -1, "/dev/null: %s", strerror(errno));
+
+	parent = getpid();
+	s->pid = fork();
+	if (s->pid == -1) {
+		close(logfd);
+		close(nullfd);
+		free(argv);
+		ck_abort_msg("fork: %s", strerror(errno));
+	}
+	if (s->pid == 0) {
+		struct rlimit	rl;
+		int		hlog, hnull;
+
+		/* A test killed by Check's timeout must not leave a daemon. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
+			child_fail("prctl(PR_SET_PDEATHSIG)");
+		/* The parent may have died before prctl() took effect. */
+		if (getppid() != parent)
+			_exit(127);
+		if ((hlog = child_high_fd(logfd)) == -1 ||
+		    (hnull = child_high_fd(nullfd)) == -1)
+			child_fail("fcntl(F_DUPFD)");
+		if (dup2(hnull, STDIN_FILENO) == -1 ||
+		    dup2(hlog, STDOUT_FILENO) == -1 ||
+		    dup2(hlog, STDERR_FILENO) == -1)
+			child_fail("dup2");
+		/* Sockets and pipes of other tests must not leak into it. */
+		closefrom(3);
+		if (nofile != 0) {
+			if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+				child_fail("getrlimit");
+			rl.rlim_cur = nofile;
+			if (rl.rlim_max != RLIM_INFINITY &&
+			    rl.rlim_max < nofile)
+				rl.rlim_max = nofile;
+			if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+				child_fail("setrlimit(RLIMIT_NOFILE)");
+		}
+		execv(prog, (char *const *)argv);
+		child_fail(prog);
+	}
+	close(logfd);
+	close(nullfd);
+	free(argv);
+
+	deadline = tu_now_ms() + START_WAIT_MS;
+	for (;;) {
+		if ((log = read_file(s->logpath, NULL)) != NULL) {
+			port = parse_listen_port(log);
+			free(log);
+		}
+		if (port > 0)
+			break;
+		if (child_exited(s->pid)) {
+			print_log(s, "server exited during start-up");
+			(void)waitpid(s->pid, NULL, 0);
+			s->pid = -1;
+			ck_abort_msg("%s exited before listening (see its log "
+			    "above)", prog);
+		}
+		if (tu_now_ms() >= deadline) {
+			print_log(s, "server did not start");
+			kill(s->pid, SIGKILL);
+			(void)waitpid(s->pid, NULL, 0);
+			s->pid = -1;
+			ck_abort_msg("%s: no \"" LISTEN_NEEDLE "\" line "
+			    "within %d ms", prog, START_WAIT_MS);
+		}
+		sleep_ms(POLL_STEP_MS);
+	}
+	s->port = port;
+}
+
+void
+server_start(struct server *s, const char *const *args)
+{
+	start(s, args, 0);
+}
+
+void
+server_start_nofile(struct server *s, const char *const *args,
+    unsigned long nofile)
+{
+	start(s, args, nofile);
+}
+
+int
+server_stop(struct server *s, int sig, int timeout_ms)
+{
+	uint64_t	deadline;
+	pid_t		r;
+	int		status;
+
+	ck_assert_msg(s->pid > 0, "server_stop: no server running");
+	if (sig != 0 && kill(s->pid, sig) == -1)
+		ck_abort_msg("kill(%ld, %d): %s", (long)s->pid, sig,
+		    strerror(errno));
+
+	deadline = tu_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+	for (;;) {
+		r = waitpid(s->pid, &status, WNOHANG);
+		if (r == s->pid)
+			break;
+		if (r == -1 && errno != EINTR)
+			ck_abort_msg("waitpid(%ld): %s", (long)s->pid,
+			    strerror(errno));
+		if (tu_now_ms() >= deadline) {
+			fprintf(stderr, "server %ld still running %d ms "
+			    "after signal %d: killing it\n", (long)s->pid,
+			    timeout_ms, sig);
+			kill(s->pid, SIGKILL);
+			while (waitpid(s->pid, &status, 0) == -1 &&
+			    errno == EINTR)
+				continue;
+			print_log(s, "server killed");
+			s->pid = -1;
+			return -1;
+		}
+		sleep_ms(5);
+	}
+	s->pid = -1;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		unlink(s->logpath);
+	else {
+		if (WIFEXITED(status))
+			fprintf(stderr, "server exited with status %d\n",
+			    WEXITSTATUS(status));
+		else if (WIFSIGNALED(status))
+			fprintf(stderr, "server killed by signal %d\n",
+			    WTERMSIG(status));
+		print_log(s, "server log");
+	}
+	return status;
+}
+
+bool
+server_alive(struct server *s)
+{
+	return s->pid > 0 && !child_exited(s->pid);
+}
+
+char *
+server_log_read(struct server *s)
+{
+	char	*log;
+
+	log = read_file(s->logpath, NULL);
+	ck_assert_msg(log != NULL, "cannot read %s: %s", s->logpath,
+	    strerror(errno));
+	return log;
+}
+
+int
+server_log_count(struct server *s, const char *needle)
+{
+	const char	*p;
+	char		*log;
+	size_t		 nlen;
+	int		 n = 0;
+
+	nlen = strlen(needle);
+	if (nlen == 0)
+		return 0;
+	log = server_log_read(s);
+	for (p = log; (p = strstr(p, needle)) != NULL; p += nlen)
+		n++;
+	free(log);
+	return n;
+}
+
+bool
+server_log_wait(struct server *s, const char *needle, int timeout_ms)
+{
+	uint64_t	deadline;
+
+	deadline = tu_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+	for (;;) {
+		if (server_log_count(s, needle) > 0)
+			return true;
+		if (tu_now_ms() >= deadline)
+			return false;
+		sleep_ms(POLL_STEP_MS);
+	}
+}
+
+long
+server_cpu_ms(struct server *s)
+{
+	char		 path[64], *stat, *p;
+	unsigned long	 utime, stime;
+	long		 hz;
+	int		 field;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)s->pid);
+	stat = read_file(path, NULL);
+	ck_assert_msg(stat != NULL, "%s: %s", path, strerror(errno));
+	/* comm (field 2) may hold spaces and parentheses: skip to its end. */
+	if ((p = strrchr(stat, ')')) == NULL) {
+		free(stat);
+		ck_abort_msg("%s: malformed", path);
+	}
+	/* p + 2 is field 3 (state); utime and stime are fields 14 and 15. */
+	p += 2;
+	for (field = 3; field < 14 && p != NULL; field++) {
+		if ((p = strchr(p, ' ')) != NULL)
+			p++;
+	}
+	if (p == NULL || sscanf(p, "%lu %lu", &utime, &stime) != 2) {
+		free(stat);
+		ck_abort_msg("%s: no utime/stime", path);
+	}
+	free(stat);
+	hz = sysconf(_SC_CLK_TCK);
+	if (hz <= 0)
+		hz = 100;
+	return (long)((utime + stime) * 1000 / (unsigned long)hz);
+}
+
+long
+server_rss_kib(struct server *s)
+{
+	char	 path[64], *status, *p;
+	long	 kib;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)s->pid);
+	status = read_file(path, NULL);
+	ck_assert_msg(status != NULL, "%s: %s", path, strerror(errno));
+	if ((p = strstr(status, "\nVmRSS:")) == NULL ||
+	    sscanf(p + 7, "%ld", &kib) != 1) {
+		free(status);
+		ck_abort_msg("%s: no VmRSS line", path);
+	}
+	free(status);
+	return kib;
+}
+
+int
+tu_try_connect(int port)
+{
+	struct sockaddr_in	sin;
+	struct timeval		tv;
+	int			fd, one = 1, r;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	/* On Linux SO_SNDTIMEO also bounds connect(), e.g. when the
+	 * server's listen backlog is full and SYNs are dropped. */
+	tv.tv_sec = CONNECT_TMO_MS / 1000;
+	tv.tv_usec = (CONNECT_TMO_MS % 1000) * 1000;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == -1)
+		goto fail;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	while ((r = connect(fd, (struct sockaddr *)&sin, sizeof(sin))) == -1 &&
+	    errno == EINTR)
+		continue;
+	if (r == -1)
+		goto fail;
+	return fd;
+fail:
+	r = errno;
+	close(fd);
+	errno = r;
+	return -1;
+}
+
+int
+tu_connect(int port)
+{
+	int	fd;
+
+	fd = tu_try_connect(port);
+	ck_assert_msg(fd != -1, "connect to 127.0.0.1:%d: %s", port,
+	    strerror(errno));
+	return fd;
+}
+
+void
+tu_close_reset(int fd)
+{
+	struct linger	l;
+
+	l.l_onoff = 1;
+	l.l_linger = 0;
+	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	close(fd);
+}
+
+bool
+tu_wait_closed(int fd, int timeout_ms)
+{
+	struct pollfd	 pfd;
+	char		 buf[65536];
+	uint64_t	 now, deadline;
+	ssize_t		 n;
+
+	deadline = tu_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+	for (;;) {
+		now = tu_now_ms();
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (poll(&pfd, 1, now >= deadline ? 0 :
+		    (int)(deadline - now)) == -1 && errno != EINTR)
+			ck_abort_msg("poll: %s", strerror(errno));
+		if (pfd.revents != 0) {
+			n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+			if (n == 0)
+				return true;
+			if (n == -1 && errno != EAGAIN &&
+			    errno != EWOULDBLOCK && errno != EINTR)
+				return true;	/* reset, or any error */
+			if (n > 0)
+				continue;	/* discard, look again */
+		}
+		if (tu_now_ms() >= deadline)
+			return false;
+	}
+}
+
+void
+tu_fill_random(void *buf, size_t n, uint64_t seed)
+{
+	unsigned char	*p = buf;
+	uint64_t	 x, v = 0;
+	size_t		 i;
+
+	/* xorshift64* (Vigna); it must not start from 0. */
+	x = seed ^ 0x9e3779b97f4a7c15ULL;
+	if (x == 0)
+		x = 1;
+	for (i = 0; i < n; i++) {
+		if (i % 8 == 0) {
+			x ^= x >> 12;
+			x ^= x << 25;
+			x ^= x >> 27;
+			v = x * 0x2545f4914f6cdd1dULL;
+		}
+		p[i] = (unsigned char)(v >> (8 * (i % 8)));
+	}
+}
+
+void
+tu_echo_check(int fd, const void *payload, uint32_t len)
+{
+	unsigned char	*buf;
+	size_t		 got = 0, i;
+	int		 r, e;
+
+	if (msgframe_send(fd, payload, len) == -1)
+		ck_abort_msg("send of a %u-byte frame: %s", len,
+		    msgframe_strerror(errno));
+	buf = malloc(len != 0 ? len : 1);
+	ck_assert_msg(buf != NULL, "malloc(%u) failed", len);
+	r = msgframe_recv(fd, buf, len, &got);
+	e = errno;
+	if (r != 1) {
+		free(buf);
+		if (r == 0)
+			ck_abort_msg("echo of a %u-byte frame: connection "
+			    "closed instead", len);
+		if (e == EMSGSIZE)
+			ck_abort_msg("echo of a %u-byte frame: came back "
+			    "announcing %zu bytes", len, got);
+		ck_abort_msg("echo of a %u-byte frame: %s", len,
+		    msgframe_strerror(e));
+	}
+	if (got != len) {
+		free(buf);
+		ck_abort_msg("echo of a %u-byte frame came back with %zu "
+		    "bytes", len, got);
+	}
+	if (len != 0 && memcmp(buf, payload, len) != 0) {
+		for (i = 0; i < len; i++)
+			if (buf[i] != ((const unsigned char *)payload)[i])
+				break;
+		free(buf);
+		ck_abort_msg("echo of a %u-byte frame differs at byte %zu",
+		    len, i);
+	}
+	free(buf);
+}
+
+/* A growable output buffer for tu_run(). */
+struct outbuf {
+	char	*data;
+	size_t	 len;
+	size_t	 cap;
+};
+
+/* Read what fd has into ob; returns false at EOF or on error. */
+static bool
+outbuf_drain(struct outbuf *ob, int fd)
+{
+	char	*nd;
+	ssize_t	 n;
+
+	for (;;) {
+		if (ob->cap - ob->len < 4096) {
+			nd = realloc(ob->data, ob->cap * 2);
+			if (nd == NULL)
+				return false;
+			ob->data = nd;
+			ob->cap *= 2;
+		}
+		n = read(fd, ob->data + ob->len, ob->cap - ob->len - 1);
+		if (n > 0) {
+			ob->len += (size_t)n;
+			ob->data[ob->len] = '\0';
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return true;
+		return false;
+	}
+}
+
+static void
+set_nonblock(int fd)
+{
+	int	fl;
+
+	if ((fl = fcntl(fd, F_GETFL)) != -1)
+		(void)fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+int
+tu_run(const char *const *argv, const void *in, size_t inlen, char **out,
+    size_t *outlen, char **err, int timeout_ms)
+{
+	struct outbuf	 ob[2];
+	struct pollfd	 pfd[3];
+	sigset_t	 pipeset, oldset;
+	struct timespec	 zero = { 0, 0 };
+	const unsigned char *inp = in;
+	size_t		 inoff = 0;
+	uint64_t	 deadline, now;
+	pid_t		 pid, r;
+	ssize_t		 n;
+	int		 pin[2], pout[2], perr[2], fds[3], status, i;
+	bool		 timedout = false;
+
+	ck_assert_msg(argv != NULL && argv[0] != NULL, "tu_run: no argv");
+	for (i = 0; i < 2; i++) {
+		ob[i].cap = 4096;
+		ob[i].len = 0;
+		ob[i].data = malloc(ob[i].cap);
+		ck_assert_msg(ob[i].data != NULL, "malloc failed");
+		ob[i].data[0] = '\0';
+	}
+	if (pipe2(pin, O_CLOEXEC) == -1 || pipe2(pout, O_CLOEXEC) == -1 ||
+	    pipe2(perr, O_CLOEXEC) == -1)
+		ck_abort_msg("pipe2: %s", strerror(errno));
+
+	pid = fork();
+	if (pid == -1)
+		ck_abort_msg("fork: %s", strerror(errno));
+	if (pid == 0) {
+		int	a, b, c;
+
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if ((a = child_high_fd(pin[0])) == -1 ||
+		    (b = child_high_fd(pout[1])) == -1 ||
+		    (c = child_high_fd(perr[1])) == -1)
+			child_fail("fcntl(F_DUPFD)");
+		if (dup2(a, STDIN_FILENO) == -1 ||
+		    dup2(b, STDOUT_FILENO) == -1 ||
+		    dup2(c, STDERR_FILENO) == -1)
+			child_fail("dup2");
+		closefrom(3);
+		execv(argv[0], (char *const *)argv);
+		child_fail(argv[0]);
+	}
+	close(pin[0]);
+	close(pout[1]);
+	close(perr[1]);
+	fds[0] = pin[1];
+	fds[1] = pout[0];
+	fds[2] = perr[0];
+	for (i = 0; i < 3; i++)
+		set_nonblock(fds[i]);
+	if (inlen == 0) {
+		close(fds[0]);
+		fds[0] = -1;
+	}
+
+	/*
+	 * A child that exits without reading all its input makes write()
+	 * fail with EPIPE and raise SIGPIPE at this thread: keep it blocked
+	 * here and discard it afterwards, leaving other threads alone.
+	 */
+	sigemptyset(&pipeset);
+	sigaddset(&pipeset, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipeset, &oldset);
+
+	deadline = tu_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+	while (fds[0] != -1 || fds[1] != -1 || fds[2] != -1) {
+		now = tu_now_ms();
+		if (now >= deadline) {
+			timedout = true;
+			break;
+		}
+		for (i = 0; i < 3; i++) {
+			pfd[i].fd = fds[i];	/* poll skips fd -1 */
+			pfd[i].events = i == 0 ? POLLOUT : POLLIN;
+			pfd[i].revents = 0;
+		}
+		if (poll(pfd, 3, (int)(deadline - now)) == -1) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (fds[0] != -1 && pfd[0].revents != 0) {
+			n = write(fds[0], inp + inoff, inlen - inoff);
+			if (n > 0)
+				inoff += (size_t)n;
+			if ((n == -1 && errno != EAGAIN && errno != EINTR) ||
+			    inoff == inlen) {
+				close(fds[0]);	/* done, or child closed */
+				fds[0] = -1;
+			}
+		}
+		for (i = 1; i < 3; i++) {
+			if (fds[i] != -1 && pfd[i].revents != 0 &&
+			    !outbuf_drain(&ob[i - 1], fds[i])) {
+				close(fds[i]);
+				fds[i] = -1;
+			}
+		}
+	}
+	for (i = 0; i < 3; i++)
+		if (fds[i] != -1)
+			close(fds[i]);
+	while (sigtimedwait(&pipeset, NULL, &zero) == SIGPIPE)
+		continue;
+	pthread_sigmask(SIG_SETMASK, &oldset, NULL);
+
+	/* Outputs closed; the child may still be running a little longer. */
+	for (;;) {
+		r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			break;
+		if (r == -1 && errno != EINTR)
+			ck_abort_msg("waitpid: %s", strerror(errno));
+		if (timedout || tu_now_ms() >= deadline) {
+			timedout = true;
+			kill(pid, SIGKILL);
+			while (waitpid(pid, &status, 0) == -1 &&
+			    errno == EINTR)
+				continue;
+			break;
+		}
+		sleep_ms(5);
+	}
+	if (timedout) {
+		fprintf(stderr, "%s timed out; stdout:\n%s\nstderr:\n%s\n",
+		    argv[0], ob[0].data, ob[1].data);
+		free(ob[0].data);
+		free(ob[1].data);
+		ck_abort_msg("%s did not finish within %d ms", argv[0],
+		    timeout_ms);
+	}
+	if (out != NULL)
+		*out = ob[0].data;
+	else
+		free(ob[0].data);
+	if (outlen != NULL)
+		*outlen = ob[0].len;
+	if (err != NULL)
+		*err = ob[1].data;
+	else
+		free(ob[1].data);
+	return status;
+}

@@ -1,0 +1,99 @@
+/*
+ * testutil.h - helpers shared by the Check suites that run the real
+ * programs (check_server, check_tools, check_hostile).
+ *
+ * Rules every helper follows (and every test must too):
+ *   - servers bind 127.0.0.1 with --port 0; the port is read from the log;
+ *   - every wait is bounded; a helper that times out fails the test;
+ *   - only processes started here are signalled, by PID; a started server
+ *     gets PR_SET_PDEATHSIG(SIGKILL), so a test killed by Check's timeout
+ *     never leaves a daemon behind;
+ *   - files are written only in the current (build) directory.
+ * Helpers fail the running test with ck_abort_msg() on any unexpected error,
+ * so call them from the test's own thread only (Check cannot report a
+ * failure from another thread in no-fork mode); threads a test starts use
+ * msgframe.h directly and report back.  Call server_start() from the test's
+ * own thread too: PR_SET_PDEATHSIG fires when the thread that forked exits.
+ */
+#ifndef TESTUTIL_H
+#define TESTUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct server {
+	pid_t	pid;
+	int	port;
+	char	logpath[256];	/* the server's stderr, in the build dir */
+};
+
+/*
+ * Start $MSGSERVERD with "--bind 127.0.0.1 --port 0" followed by args
+ * (a NULL-terminated list, may be NULL), stderr and stdout to a fresh log
+ * file, and wait up to 10 s for its "listening on 127.0.0.1:PORT" line.
+ */
+void	server_start(struct server *s, const char *const *args);
+/* Like server_start(), with an rlimit on open files applied to the child
+ * before exec (0 = unchanged). */
+void	server_start_nofile(struct server *s, const char *const *args,
+	    unsigned long nofile);
+/*
+ * Send sig (0 = none) and wait up to timeout_ms for the server to exit.
+ * Returns its waitpid() status; on timeout kills it with SIGKILL, reaps it
+ * and returns -1.  After a clean exit 0 the log file is removed (read it
+ * before stopping); after anything else it is kept and printed to stderr.
+ */
+int	server_stop(struct server *s, int sig, int timeout_ms);
+/* True when the process is still running.  Never reaps it (waitid with
+ * WNOWAIT), so server_stop() still gets its status. */
+bool	server_alive(struct server *s);
+/* Wait up to timeout_ms for needle to appear in the log. */
+bool	server_log_wait(struct server *s, const char *needle, int timeout_ms);
+/* The whole log so far, NUL-terminated (free it). */
+char	*server_log_read(struct server *s);
+/* Count occurrences of needle in the log. */
+int	server_log_count(struct server *s, const char *needle);
+/* CPU time (user + system) the server has used, in ms, from /proc. */
+long	server_cpu_ms(struct server *s);
+/* Resident set size of the server in KiB, from /proc. */
+long	server_rss_kib(struct server *s);
+
+/*
+ * A blocking TCP connection to 127.0.0.1:port with TCP_NODELAY and 10 s
+ * SO_RCVTIMEO/SO_SNDTIMEO.  Fails the test if it cannot connect.
+ */
+int	tu_connect(int port);
+/* Same, but returns -1 instead of failing. */
+int	tu_try_connect(int port);
+/* Close with SO_LINGER {1, 0}: the peer sees a reset. */
+void	tu_close_reset(int fd);
+/* Wait up to timeout_ms for the peer to close fd: true on EOF or reset,
+ * false if the connection is still open (discards any data read). */
+bool	tu_wait_closed(int fd, int timeout_ms);
+
+/* Fill buf with n pseudorandom bytes from seed (xorshift; reproducible). */
+void	tu_fill_random(void *buf, size_t n, uint64_t seed);
+/* Send one frame and check that the identical frame comes back. */
+void	tu_echo_check(int fd, const void *payload, uint32_t len);
+
+/*
+ * Run argv (argv[0] is a path), feed it in[0..inlen) on stdin, capture its
+ * stdout and stderr (each NUL-terminated; free them; stdout's length in
+ * *outlen; out, outlen and err may be NULL), wait at most timeout_ms (then
+ * SIGKILL and fail the test).  A child that exits without reading all its
+ * input is fine: SIGPIPE is kept from the caller.
+ * Returns the waitpid() status.
+ */
+int	tu_run(const char *const *argv, const void *in, size_t inlen,
+	    char **out, size_t *outlen, char **err, int timeout_ms);
+
+/* The path of a built program from the environment ($MSGSERVERD ...);
+ * fails the test when unset. */
+const char *tu_program(const char *envname);
+
+/* Milliseconds from CLOCK_MONOTONIC. */
+uint64_t tu_now_ms(void);
+
+#endif /* TESTUTIL_H */

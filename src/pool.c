@@ -41,6 +41,7 @@ struct pool {
 	pthread_cond_t		 changed;	/* running or started changed */
 	unsigned		 running;	/* workers not yet exited */
 	unsigned		 started;	/* workers that reached their loop */
+	bool			 creator_waits;	/* pool_create is in the barrier */
 };
 
 static void	*worker_main(void *arg);
@@ -119,6 +120,7 @@ pool_create(struct queue *q, const struct pool_config *cfg, char *err,
 
 	/* The start-up barrier: return once every worker is in its loop. */
 	lock(&p->lock);
+	p->creator_waits = true;
 	while (p->started < p->nslots)
 		if (pthread_cond_wait(&p->changed, &p->lock) != 0)
 			abort();
@@ -197,9 +199,14 @@ worker_main(void *arg)
 	struct conn c;
 
 	name_thread();
+	/*
+	 * Wake the creator only once it waits and only for the last worker:
+	 * with 10,000 workers, a wake-up per start costs most of start-up.
+	 */
 	lock(&p->lock);
 	p->started++;
-	if (pthread_cond_broadcast(&p->changed) != 0)
+	if (p->creator_waits && p->started == p->nslots &&
+	    pthread_cond_signal(&p->changed) != 0)
 		abort();
 	unlock(&p->lock);
 

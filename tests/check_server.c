@@ -34,7 +34,9 @@
 #include "testutil.h"
 
 #define MiB			(1024 * 1024)
-#define STOP_TIMEOUT_MS		5000
+/* Generous: on a loaded 2-core machine (sanitizers, parallel suites) a
+ * clean stop can be starved for seconds; a hang still fails. */
+#define STOP_TIMEOUT_MS		15000
 #define LOG_WAIT_MS		3000
 
 /* --- Small helpers --------------------------------------------------- */

@@ -20,6 +20,7 @@
 #include <arpa/inet.h>
 
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -317,6 +318,54 @@ server_start_nofile(struct server *s, const char *const *args,
 	start(s, args, nofile);
 }
 
+/*
+ * For a server that will not stop: each thread's name, state and where it
+ * sleeps in the kernel, so a hang can be told from a starved machine.
+ */
+static void
+print_threads(pid_t pid)
+{
+	char path[512], comm[64], wchan[64], stat[512];
+	struct dirent *de;
+	DIR *d;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/task", (long)pid);
+	if ((d = opendir(path)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		comm[0] = wchan[0] = stat[0] = '\0';
+		snprintf(path, sizeof(path), "/proc/%ld/task/%s/comm",
+		    (long)pid, de->d_name);
+		if ((f = fopen(path, "r")) != NULL) {
+			if (fgets(comm, sizeof(comm), f) == NULL)
+				comm[0] = '\0';
+			comm[strcspn(comm, "\n")] = '\0';
+			fclose(f);
+		}
+		snprintf(path, sizeof(path), "/proc/%ld/task/%s/wchan",
+		    (long)pid, de->d_name);
+		if ((f = fopen(path, "r")) != NULL) {
+			if (fgets(wchan, sizeof(wchan), f) == NULL)
+				wchan[0] = '\0';
+			fclose(f);
+		}
+		snprintf(path, sizeof(path), "/proc/%ld/task/%s/stat",
+		    (long)pid, de->d_name);
+		if ((f = fopen(path, "r")) != NULL) {
+			if (fgets(stat, sizeof(stat), f) == NULL)
+				stat[0] = '\0';
+			stat[strcspn(stat, "\n")] = '\0';
+			fclose(f);
+		}
+		fprintf(stderr, "  thread %s %s wchan=%s stat=%.80s\n",
+		    de->d_name, comm, wchan, stat);
+	}
+	closedir(d);
+}
+
 int
 server_stop(struct server *s, int sig, int timeout_ms)
 {
@@ -341,6 +390,7 @@ server_stop(struct server *s, int sig, int timeout_ms)
 			fprintf(stderr, "server %ld still running %d ms "
 			    "after signal %d: killing it\n", (long)s->pid,
 			    timeout_ms, sig);
+			print_threads(s->pid);
 			kill(s->pid, SIGKILL);
 			while (waitpid(s->pid, &status, 0) == -1 &&
 			    errno == EINTR)

@@ -45,7 +45,6 @@
 #define MiB			(1024u * 1024u)
 
 /* The daemon's graceful stop is 5 s by default; leave a margin. */
-#define STOP_TIMEOUT_MS		10000
 /* How long a log line may lag the event (generous: sanitizers). */
 #define LOG_WAIT_MS		5000
 /* How long a close may take to reach a hostile client. */
@@ -102,15 +101,11 @@ static uint64_t	 goods_frames(struct goodset *);
 static void	 goods_require_progress(struct goodset *, uint64_t,
 		    const char *);
 static void	 goods_stop_check(struct goodset *);
-static void	 stop_clean(struct server *);
 static void	 local_addr(int, char *, size_t);
 static bool	 log_wait_line(struct server *, const char *, const char *,
 		    const char *, int);
 static void	 require_close_logged(struct server *, const char *,
 		    const char *, const char *);
-static char	*stats_line(struct server *);
-static long	 stat_value(const char *, const char *);
-static int	 server_fd_count(struct server *);
 static size_t	 send_tolerant(int, const void *, size_t);
 static void	 set_timeouts(int, int);
 static uint64_t	 timed_echo(int, const void *, uint32_t, int);
@@ -370,31 +365,14 @@ goods_stop_check(struct goodset *gs)
 
 /* --- Server and log helpers ------------------------------------------ */
 
-/* SIGTERM the server and require a clean exit 0. */
-static void
-stop_clean(struct server *s)
-{
-	int	status;
-
-	ck_assert_msg(server_alive(s), "the server died during the test");
-	status = server_stop(s, SIGTERM, STOP_TIMEOUT_MS);
-	ck_assert_msg(status != -1, "server did not exit within %d ms of "
-	    "SIGTERM", STOP_TIMEOUT_MS);
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	    "server did not exit cleanly after SIGTERM (status 0x%x)",
-	    status);
-}
-
 /* "closed 127.0.0.1:PORT:" for our end of fd: how the server logs us. */
 static void
 local_addr(int fd, char *buf, size_t len)
 {
-	struct sockaddr_in	sin;
-	socklen_t		slen = sizeof(sin);
+	char	addr[32];	/* "127.0.0.1:65535" */
 
-	ck_assert_msg(getsockname(fd, (struct sockaddr *)&sin, &slen) == 0,
-	    "getsockname: %s", strerror(errno));
-	snprintf(buf, len, "closed 127.0.0.1:%u:", (unsigned)ntohs(sin.sin_port));
+	tu_local_addr(fd, addr, sizeof(addr));
+	snprintf(buf, len, "closed %s:", addr);
 }
 
 /* Wait for a whole log line holding `a` and `b` or `c` (c may be NULL). */
@@ -442,69 +420,6 @@ require_close_logged(struct server *s, const char *addr, const char *b,
 	free(log);
 	ck_abort_msg("no log line \"%s ...%s%s%s\" within %d ms", addr, b,
 	    c != NULL ? "\" or \"" : "", c != NULL ? c : "", LOG_WAIT_MS);
-}
-
-/* SIGUSR1, then a copy of the new "stats:" line (free it). */
-static char *
-stats_line(struct server *s)
-{
-	uint64_t	 deadline;
-	char		*log, *p, *last, *end, *copy;
-	int		 before;
-
-	before = server_log_count(s, " stats:");
-	ck_assert_msg(kill(s->pid, SIGUSR1) == 0, "kill: %s", strerror(errno));
-	deadline = tu_now_ms() + LOG_WAIT_MS;
-	for (;;) {
-		log = server_log_read(s);
-		last = NULL;
-		for (p = log; (p = strstr(p, " stats:")) != NULL; p++)
-			last = p;
-		if (last != NULL && server_log_count(s, " stats:") > before &&
-		    (end = strchr(last, '\n')) != NULL) {
-			*end = '\0';
-			copy = strdup(last + 1);
-			free(log);
-			ck_assert_msg(copy != NULL, "strdup failed");
-			return copy;
-		}
-		free(log);
-		ck_assert_msg(tu_now_ms() < deadline, "no stats line within "
-		    "%d ms of SIGUSR1", LOG_WAIT_MS);
-		sleep_ms(10);
-	}
-}
-
-/* The value of " key=N" in a stats line, or -1. */
-static long
-stat_value(const char *line, const char *key)
-{
-	char		 pat[64];
-	const char	*p;
-
-	snprintf(pat, sizeof(pat), " %s=", key);
-	if ((p = strstr(line, pat)) == NULL)
-		return -1;
-	return strtol(p + strlen(pat), NULL, 10);
-}
-
-/* Open descriptors of the server, from /proc. */
-static int
-server_fd_count(struct server *s)
-{
-	char		 path[64];
-	DIR		*d;
-	struct dirent	*de;
-	int		 n = 0;
-
-	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)s->pid);
-	d = opendir(path);
-	ck_assert_msg(d != NULL, "%s: %s", path, strerror(errno));
-	while ((de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
 }
 
 /* --- Hostile-side helpers -------------------------------------------- */
@@ -758,7 +673,7 @@ START_TEST(test_header_zero_and_max)
 	free(p);
 	free(wire);
 	free(back);
-	stop_clean(&s);
+	server_stop_clean(&s);
 }
 END_TEST
 
@@ -827,7 +742,7 @@ START_TEST(test_oversize_header)
 	goods_stop_check(&gs);
 	echo_newcomer(&s, 5000);
 	free(wire);
-	stop_clean(&s);
+	server_stop_clean(&s);
 }
 END_TEST
 
@@ -904,7 +819,7 @@ START_TEST(test_garbage)
 	echo_newcomer(&s, 5000);
 	free(junk);
 	free(back);
-	stop_clean(&s);
+	server_stop_clean(&s);
 }
 END_TEST
 
@@ -956,7 +871,7 @@ START_TEST(test_reset_inside_frame)
 	goods_require_progress(&gs, seen, "during the resets");
 	goods_stop_check(&gs);
 	echo_newcomer(&s, 5000);
-	stop_clean(&s);
+	server_stop_clean(&s);
 }
 END_TEST
 
@@ -1079,7 +994,7 @@ START_TEST(test_slowloris)
 
 	goods_require_progress(&gs, seen, "during the slowloris attack");
 	goods_stop_check(&gs);
-	stop_clean(&s);
+	server_stop_clean(&s);
 }
 END_TEST
 
@@ -1173,7 +1088,7 @@ START_TEST(test_non_reader)
 	goods_require_progress(&gs, seen, "while clients did not read");
 	goods_stop_check(&gs);
 	echo_newcomer(&s, 5000);
-	stop_clean(&s);
+	server_stop_clean(&s);
 }
 END_TEST
 
@@ -1276,8 +1191,8 @@ START_TEST(test_connect_close_storm)
 	/* Every storm connection reaches accept(), a little later. */
 	deadline = tu_now_ms() + 15000;
 	for (;;) {
-		line = stats_line(&s);
-		accepted = stat_value(line, "accepted");
+		line = server_stats_line(&s);
+		accepted = tu_stat_value(line, "accepted");
 		free(line);
 		if (accepted >= STORM_THREADS * STORM_PER ||
 		    tu_now_ms() >= deadline)
@@ -1297,7 +1212,7 @@ START_TEST(test_connect_close_storm)
 
 	goods_require_progress(&gs, seen, "during the storm");
 	goods_stop_check(&gs);
-	stop_clean(&s);
+	server_stop_clean(&s);
 }
 END_TEST
 
@@ -1369,7 +1284,7 @@ START_TEST(test_fd_exhaustion)
 	else
 		echo_newcomer_retry(&s, 5000);
 	goods_stop_check(&gs);
-	stop_clean(&s);
+	server_stop_clean(&s);
 }
 END_TEST
 

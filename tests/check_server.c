@@ -34,9 +34,6 @@
 #include "testutil.h"
 
 #define MiB			(1024 * 1024)
-/* Generous: on a loaded 2-core machine (sanitizers, parallel suites) a
- * clean stop can be starved for seconds; a hang still fails. */
-#define STOP_TIMEOUT_MS		15000
 #define LOG_WAIT_MS		3000
 
 /* --- Small helpers --------------------------------------------------- */
@@ -60,32 +57,6 @@ xmalloc(size_t n)
 	p = malloc(n != 0 ? n : 1);
 	ck_assert_msg(p != NULL, "malloc(%zu) failed", n);
 	return p;
-}
-
-/* SIGTERM the server and require a clean exit 0. */
-static void
-stop_clean(struct server *s)
-{
-	int	status;
-
-	status = server_stop(s, SIGTERM, STOP_TIMEOUT_MS);
-	ck_assert_msg(status != -1, "server did not exit within %d ms of "
-	    "SIGTERM", STOP_TIMEOUT_MS);
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	    "server did not exit cleanly after SIGTERM (status 0x%x)",
-	    status);
-}
-
-/* "127.0.0.1:PORT" of our end of fd: what the server logs for us. */
-static void
-local_addr(int fd, char *buf, size_t len)
-{
-	struct sockaddr_in	sin;
-	socklen_t		slen = sizeof(sin);
-
-	ck_assert_msg(getsockname(fd, (struct sockaddr *)&sin, &slen) == 0,
-	    "getsockname: %s", strerror(errno));
-	snprintf(buf, len, "127.0.0.1:%u", (unsigned)ntohs(sin.sin_port));
 }
 
 /* Write raw bytes (not necessarily whole frames). */
@@ -222,13 +193,13 @@ stop_timed(struct server *s, int sig, int *status)
 
 	t0 = wall_ms();
 	ck_assert_msg(kill(s->pid, sig) == 0, "kill: %s", strerror(errno));
-	if (log_wait_line(s, "]: stopped", NULL, STOP_TIMEOUT_MS) &&
+	if (log_wait_line(s, "]: stopped", NULL, TU_STOP_TIMEOUT_MS) &&
 	    (line = log_line_with(s, "]: stopped", NULL)) != NULL)
 		t = log_line_ms(line);
 	free(line);
-	*status = server_stop(s, 0, STOP_TIMEOUT_MS);
+	*status = server_stop(s, 0, TU_STOP_TIMEOUT_MS);
 	ck_assert_msg(*status != -1, "no exit within %d ms of signal %d",
-	    STOP_TIMEOUT_MS, sig);
+	    TU_STOP_TIMEOUT_MS, sig);
 	ck_assert_msg(t != -1, "no \"stopped\" line in the log after "
 	    "signal %d", sig);
 	return (long)(t - t0);
@@ -259,64 +230,6 @@ wait_close_ms(struct server *s, int fd, const char *reason,
 	return (long)(t - t0);
 }
 
-/*
- * Send SIGUSR1 and return a copy of the stats line it produces (the text
- * from "stats:" to the end of the line).
- */
-static char *
-stats_line(struct server *s)
-{
-	uint64_t	 deadline;
-	char		*log, *p, *last, *end, *copy;
-	int		 before;
-
-	before = server_log_count(s, "stats:");
-	ck_assert_msg(kill(s->pid, SIGUSR1) == 0, "kill: %s", strerror(errno));
-	deadline = tu_now_ms() + LOG_WAIT_MS;
-	for (;;) {
-		log = server_log_read(s);
-		last = NULL;
-		for (p = log; (p = strstr(p, "stats:")) != NULL; p++)
-			last = p;
-		if (last != NULL && server_log_count(s, "stats:") > before &&
-		    (end = strchr(last, '\n')) != NULL) {
-			*end = '\0';
-			/* The message itself starts with "stats:". */
-			ck_assert_msg(last - log >= 2 &&
-			    strncmp(last - 2, ": ", 2) == 0,
-			    "stats line does not start with \"stats:\"");
-			copy = strdup(last);
-			free(log);
-			ck_assert_msg(copy != NULL, "strdup failed");
-			return copy;
-		}
-		free(log);
-		if (tu_now_ms() >= deadline)
-			ck_abort_msg("no stats line within %d ms of SIGUSR1",
-			    LOG_WAIT_MS);
-		sleep_ms(10);
-	}
-}
-
-/* The value of "key=N" in a stats line, or -1 when absent. */
-static long
-stat_value(const char *line, const char *key)
-{
-	const char	*p;
-	size_t		 klen;
-
-	klen = strlen(key);
-	for (p = line; (p = strstr(p, key)) != NULL; p += klen) {
-		/* Whole words only: "frames" must not match "xframes". */
-		if (p != line && (p[-1] == '_' ||
-		    (p[-1] >= 'a' && p[-1] <= 'z')))
-			continue;
-		if (p[klen] == '=' && p[klen + 1] >= '0' && p[klen + 1] <= '9')
-			return strtol(p + klen + 1, NULL, 10);
-	}
-	return -1;
-}
-
 /* Ask for stats until key reaches want (counters may lag the echoes). */
 static void
 require_stat(struct server *s, const char *key, long want)
@@ -327,8 +240,8 @@ require_stat(struct server *s, const char *key, long want)
 
 	deadline = tu_now_ms() + LOG_WAIT_MS;
 	for (;;) {
-		line = stats_line(s);
-		v = stat_value(line, key);
+		line = server_stats_line(s);
+		v = tu_stat_value(line, key);
 		if (v == want || v > want || v == -1 ||
 		    tu_now_ms() >= deadline) {
 			ck_assert_msg(v == want, "stats %s=%ld, expected %ld "
@@ -339,25 +252,6 @@ require_stat(struct server *s, const char *key, long want)
 		free(line);
 		sleep_ms(50);
 	}
-}
-
-/* Open descriptors of the server, from /proc. */
-static int
-server_fd_count(struct server *s)
-{
-	char		 path[64];
-	DIR		*d;
-	struct dirent	*de;
-	int		 n = 0;
-
-	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)s->pid);
-	d = opendir(path);
-	ck_assert_msg(d != NULL, "%s: %s", path, strerror(errno));
-	while ((de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
 }
 
 /* --- Thread-safe round trips ----------------------------------------- */
@@ -539,7 +433,7 @@ START_TEST(test_echo_sizes)
 	}
 	free(buf);
 	close(fd);
-	stop_clean(&s);
+	server_stop_clean(&s);
 }
 END_TEST
 
@@ -579,7 +473,7 @@ START_TEST(test_echo_split_and_coalesced)
 	recv_expect(fd, payload, 300);
 
 	close(fd);
-	stop_clean(&s);
+	server_stop_clean(&s);
 }
 END_TEST
 
@@ -645,7 +539,7 @@ START_TEST(test_echo_pipelined)
 	    "missing (r=%d, len=%zu, want %u)", i, PIPELINE_FRAMES, r, len,
 	    pipeline_len(i));
 	close(w.fd);
-	stop_clean(&s);
+	server_stop_clean(&s);
 }
 END_TEST
 
@@ -684,7 +578,7 @@ START_TEST(test_echo_concurrent)
 	}
 	require_stat(&s, "accepted", CONC_CLIENTS);
 	require_stat(&s, "frames", CONC_CLIENTS * CONC_ROUNDS);
-	stop_clean(&s);
+	server_stop_clean(&s);
 }
 END_TEST
 
@@ -712,7 +606,7 @@ START_TEST(test_many_connections_no_leak)
 	ck_assert_msg(n <= base, "server had %d descriptors before 200 "
 	    "connections and %d after", base, n);
 	ck_assert(server_alive(&s));
-	stop_clean(&s);
+	server_stop_clean(&s);
 }
 END_TEST
 
@@ -736,7 +630,7 @@ START_TEST(test_oversize_closes_only_that)
 	b = tu_connect(s.port);
 	tu_fill_random(p, sizeof(p), 1);
 	tu_echo_check(b, p, sizeof(p));
-	local_addr(a, addr, sizeof(addr));
+	tu_local_addr(a, addr, sizeof(addr));
 
 	off += put_frame(wire + off, p, 10);
 	off += put_frame(wire + off, p, 20);
@@ -754,7 +648,7 @@ START_TEST(test_oversize_closes_only_that)
 		tu_echo_check(b, p, (uint32_t)(i * 4));
 	close(a);
 	close(b);
-	stop_clean(&s);
+	server_stop_clean(&s);
 }
 END_TEST
 
@@ -779,7 +673,7 @@ START_TEST(test_oversize_boundaries)
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		fd = tu_connect(s.port);
-		local_addr(fd, addr, sizeof(addr));
+		tu_local_addr(fd, addr, sizeof(addr));
 		msgframe_encode_header(hdr, bad[i]);
 		send_raw(fd, hdr, sizeof(hdr));
 		ck_assert_msg(tu_wait_closed(fd, LOG_WAIT_MS),
@@ -789,7 +683,7 @@ START_TEST(test_oversize_boundaries)
 	}
 	ck_assert_int_eq(server_log_count(&s, "oversize frame"), 2);
 	require_stat(&s, "closed_oversize", 2);
-	stop_clean(&s);
+	server_stop_clean(&s);
 }
 END_TEST
 
@@ -804,7 +698,7 @@ eof_inside(const unsigned char *prefix, size_t len)
 
 	server_start(&s, NULL);
 	fd = tu_connect(s.port);
-	local_addr(fd, addr, sizeof(addr));
+	tu_local_addr(fd, addr, sizeof(addr));
 	tu_echo_check(fd, p, sizeof(p));
 	send_raw(fd, prefix, len);
 	ck_assert(shutdown(fd, SHUT_WR) == 0);
@@ -813,7 +707,7 @@ eof_inside(const unsigned char *prefix, size_t len)
 	require_close_logged(&s, "ended inside a frame", addr);
 	require_stat(&s, "closed_protocol", 1);
 	close(fd);
-	stop_clean(&s);
+	server_stop_clean(&s);
 }
 
 START_TEST(test_eof_inside_header)
@@ -844,7 +738,7 @@ START_TEST(test_eof_at_boundary)
 
 	server_start(&s, NULL);
 	fd = tu_connect(s.port);
-	local_addr(fd, addr, sizeof(addr));
+	tu_local_addr(fd, addr, sizeof(addr));
 	tu_fill_random(p, sizeof(p), 16);
 	tu_echo_check(fd, p, sizeof(p));
 	ck_assert(shutdown(fd, SHUT_WR) == 0);
@@ -854,7 +748,7 @@ START_TEST(test_eof_at_boundary)
 	sleep_ms(100);
 	line = log_line_with(&s, "ended inside a frame", addr);
 	ck_assert_msg(line == NULL, "clean EOF logged as \"%s\"", line);
-	stop_clean(&s);
+	server_stop_clean(&s);
 }
 END_TEST
 
@@ -869,14 +763,14 @@ START_TEST(test_reset_logged)
 
 	/* A reset between frames. */
 	fd = tu_connect(s.port);
-	local_addr(fd, addr[0], sizeof(addr[0]));
+	tu_local_addr(fd, addr[0], sizeof(addr[0]));
 	tu_echo_check(fd, p, sizeof(p));
 	tu_close_reset(fd);
 	require_close_logged(&s, "connection reset", addr[0]);
 
 	/* A reset in the middle of a frame. */
 	fd = tu_connect(s.port);
-	local_addr(fd, addr[1], sizeof(addr[1]));
+	tu_local_addr(fd, addr[1], sizeof(addr[1]));
 	tu_echo_check(fd, p, sizeof(p));
 	msgframe_encode_header(wire, 100);
 	memset(wire + 4, 'x', 10);
@@ -887,7 +781,7 @@ START_TEST(test_reset_logged)
 	require_stat(&s, "closed_reset", 2);
 
 	ck_assert(server_alive(&s));
-	stop_clean(&s);
+	server_stop_clean(&s);
 }
 END_TEST
 
@@ -903,7 +797,7 @@ START_TEST(test_idle_timeout_silent)
 
 	server_start(&s, args);
 	fd = tu_connect(s.port);
-	local_addr(fd, addr, sizeof(addr));
+	tu_local_addr(fd, addr, sizeof(addr));
 	t0 = wall_ms();
 	tu_echo_check(fd, p, sizeof(p));
 	ms = wait_close_ms(&s, fd, "idle timeout", addr, t0, 4000);
@@ -911,7 +805,7 @@ START_TEST(test_idle_timeout_silent)
 	    "%ld ms after its last frame (--idle-timeout 1)", ms);
 	require_stat(&s, "closed_idle", 1);
 	close(fd);
-	stop_clean(&s);
+	server_stop_clean(&s);
 }
 END_TEST
 
@@ -932,7 +826,7 @@ START_TEST(test_idle_timeout_active)
 
 	server_start(&s, args);
 	fd = tu_connect(s.port);
-	local_addr(fd, addr, sizeof(addr));
+	tu_local_addr(fd, addr, sizeof(addr));
 	t0 = last = tu_now_ms();
 	for (i = 0; tu_now_ms() - t0 < 2100; i++) {
 		tu_fill_random(p, sizeof(p), (uint64_t)i);
@@ -951,7 +845,7 @@ START_TEST(test_idle_timeout_active)
 	line = log_line_with(&s, "idle timeout", addr);
 	ck_assert_msg(line == NULL, "active client logged: %s", line);
 	close(fd);
-	stop_clean(&s);
+	server_stop_clean(&s);
 }
 END_TEST
 
@@ -967,7 +861,7 @@ START_TEST(test_io_timeout_partial_frame)
 
 	server_start(&s, args);
 	fd = tu_connect(s.port);
-	local_addr(fd, addr, sizeof(addr));
+	tu_local_addr(fd, addr, sizeof(addr));
 	tu_echo_check(fd, p, sizeof(p));
 	msgframe_encode_header(wire, 100);
 	tu_fill_random(wire + 4, 50, 50);
@@ -978,7 +872,7 @@ START_TEST(test_io_timeout_partial_frame)
 	    "was closed after %ld ms (--io-timeout 1)", ms);
 	require_stat(&s, "closed_io_timeout", 1);
 	close(fd);
-	stop_clean(&s);
+	server_stop_clean(&s);
 }
 END_TEST
 
@@ -999,7 +893,7 @@ START_TEST(test_io_timeout_trickle)
 
 	server_start(&s, args);
 	fd = tu_connect(s.port);
-	local_addr(fd, addr, sizeof(addr));
+	tu_local_addr(fd, addr, sizeof(addr));
 	msgframe_encode_header(hdr, 100);
 	t0 = wall_ms();
 	start = tu_now_ms();
@@ -1014,7 +908,7 @@ START_TEST(test_io_timeout_trickle)
 	ck_assert_msg(ms >= 750 && ms <= 2500, "a trickled frame was cut "
 	    "after %ld ms (--io-timeout 1)", ms);
 	close(fd);
-	stop_clean(&s);
+	server_stop_clean(&s);
 }
 END_TEST
 
@@ -1070,7 +964,7 @@ START_TEST(test_io_timeout_stalled_reader)
 	b = tu_connect(s.port);
 	memset(&f, 0, sizeof(f));
 	f.fd = tu_connect(s.port);
-	local_addr(f.fd, addr, sizeof(addr));
+	tu_local_addr(f.fd, addr, sizeof(addr));
 	/* A small window fills sooner; the send timeout bounds the thread. */
 	ck_assert(setsockopt(f.fd, SOL_SOCKET, SO_RCVBUF, &small,
 	    sizeof(small)) == 0);
@@ -1105,7 +999,7 @@ START_TEST(test_io_timeout_stalled_reader)
 	tu_echo_check(b, p, sizeof(p));
 	close(f.fd);
 	close(b);
-	stop_clean(&s);
+	server_stop_clean(&s);
 }
 END_TEST
 
@@ -1147,12 +1041,12 @@ START_TEST(test_reject_when_full)
 	    nclosed, EXTRAS);
 	tu_echo_check(a, p, sizeof(p));	/* still served */
 
-	line = stats_line(&s);
-	rejected = stat_value(line, "rejected");
+	line = server_stats_line(&s);
+	rejected = tu_stat_value(line, "rejected");
 	ck_assert_msg(rejected == nclosed, "stats rejected=%ld, but %d "
 	    "clients were closed: \"%s\"", rejected, nclosed, line);
-	ck_assert_msg(stat_value(line, "active") == 1 &&
-	    stat_value(line, "queued") == EXTRAS - nclosed,
+	ck_assert_msg(tu_stat_value(line, "active") == 1 &&
+	    tu_stat_value(line, "queued") == EXTRAS - nclosed,
 	    "one client served and %d queued, but \"%s\"", EXTRAS - nclosed,
 	    line);
 	free(line);
@@ -1164,7 +1058,7 @@ START_TEST(test_reject_when_full)
 			tu_echo_check(extra[i], p, sizeof(p));
 		close(extra[i]);
 	}
-	stop_clean(&s);
+	server_stop_clean(&s);
 }
 END_TEST
 
@@ -1336,12 +1230,12 @@ START_TEST(test_sigusr1_stats)
 	int		 fd, i;
 
 	server_start(&s, NULL);
-	line = stats_line(&s);
-	ck_assert_msg(stat_value(line, "accepted") == 0 &&
-	    stat_value(line, "frames") == 0 &&
-	    stat_value(line, "bytes") == 0 &&
-	    stat_value(line, "closed_idle") == 0 &&
-	    stat_value(line, "closed_oversize") == 0,
+	line = server_stats_line(&s);
+	ck_assert_msg(tu_stat_value(line, "accepted") == 0 &&
+	    tu_stat_value(line, "frames") == 0 &&
+	    tu_stat_value(line, "bytes") == 0 &&
+	    tu_stat_value(line, "closed_idle") == 0 &&
+	    tu_stat_value(line, "closed_oversize") == 0,
 	    "stats of a fresh server: \"%s\"", line);
 	free(line);
 
@@ -1357,7 +1251,7 @@ START_TEST(test_sigusr1_stats)
 	require_stat(&s, "accepted", 1);
 	require_stat(&s, "closed_client", 1);
 	ck_assert(server_alive(&s));
-	stop_clean(&s);
+	server_stop_clean(&s);
 }
 END_TEST
 
@@ -1378,7 +1272,7 @@ START_TEST(test_sighup_survives)
 	fd = tu_connect(s.port);
 	tu_echo_check(fd, p, sizeof(p));
 	close(fd);
-	stop_clean(&s);
+	server_stop_clean(&s);
 }
 END_TEST
 
@@ -1406,7 +1300,7 @@ START_TEST(test_client_vanishes_mid_echo)
 	fd = tu_connect(s.port);
 	tu_echo_check(fd, p, sizeof(p));
 	close(fd);
-	stop_clean(&s);
+	server_stop_clean(&s);
 }
 END_TEST
 

@@ -34,9 +34,6 @@
 #include "testutil.h"
 
 #define RUN_TIMEOUT_MS		30000
-/* Generous: on a loaded 2-core machine (sanitizers, parallel suites) a
- * clean stop can be starved for seconds; a hang still fails. */
-#define STOP_TIMEOUT_MS		15000
 #define BINARY_LEN		(300 * 1000)
 #define CORRUPT_MAX_CONNS	8
 #define CORRUPT_MAX_FRAME	(1024 * 1024)
@@ -67,7 +64,6 @@ static int	 run_tool(const char *const *, const void *, size_t, char **,
 		    size_t *, char **);
 static void	 expect_exit(int, int, const char *, const char *);
 static double	 json_number(const char *, const char *);
-static void	 stop_clean(struct server *);
 
 /* --- Helpers ------------------------------------------------------------ */
 
@@ -254,17 +250,6 @@ json_number(const char *json, const char *key)
 	return v;
 }
 
-static void
-stop_clean(struct server *s)
-{
-	int	status;
-
-	status = server_stop(s, SIGTERM, STOP_TIMEOUT_MS);
-	ck_assert_msg(status != -1 && WIFEXITED(status) &&
-	    WEXITSTATUS(status) == 0, "server did not exit cleanly (status "
-	    "0x%x)", status);
-}
-
 /* --- msgclient ----------------------------------------------------------- */
 
 START_TEST(test_client_args)
@@ -289,7 +274,7 @@ START_TEST(test_client_args)
 	    "stdout '%s', want '%s'", out, want);
 	free(out);
 	free(err);
-	stop_clean(&s);
+	server_stop_clean(&s);
 }
 END_TEST
 
@@ -329,7 +314,7 @@ START_TEST(test_client_lines)
 	free(err);
 	free(in);
 	free(want);
-	stop_clean(&s);
+	server_stop_clean(&s);
 }
 END_TEST
 
@@ -370,7 +355,7 @@ START_TEST(test_client_raw_binary)
 		free(err);
 	}
 	free(in);
-	stop_clean(&s);
+	server_stop_clean(&s);
 }
 END_TEST
 
@@ -422,7 +407,7 @@ START_TEST(test_client_stdout_full)
 	    "say standard output failed: %s", err);
 	free(out);
 	free(err);
-	stop_clean(&s);
+	server_stop_clean(&s);
 }
 END_TEST
 
@@ -540,7 +525,7 @@ START_TEST(test_bench_clean_run)
 	ck_assert_msg(json_number(out, "p50") > 0, "latency: %s", out);
 	free(out);
 	free(err);
-	stop_clean(&s);
+	server_stop_clean(&s);
 }
 END_TEST
 
@@ -565,7 +550,7 @@ START_TEST(test_bench_table)
 	    "the table lacks a figure: %s", out);
 	free(out);
 	free(err);
-	stop_clean(&s);
+	server_stop_clean(&s);
 }
 END_TEST
 

@@ -861,3 +861,109 @@ tu_run(const char *const *argv, const void *in, size_t inlen, char **out,
 		free(ob[1].data);
 	return status;
 }
+
+#define TU_LOG_WAIT_MS	5000
+
+/* SIGTERM the server and require a clean exit 0. */
+void
+server_stop_clean(struct server *s)
+{
+	int	status;
+
+	ck_assert_msg(server_alive(s), "the server died during the test");
+	status = server_stop(s, SIGTERM, TU_STOP_TIMEOUT_MS);
+	ck_assert_msg(status != -1, "server did not exit within %d ms of "
+	    "SIGTERM", TU_STOP_TIMEOUT_MS);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "server did not exit cleanly after SIGTERM (status 0x%x)",
+	    status);
+}
+
+/* "127.0.0.1:PORT" of our end of fd: what the server logs for us. */
+void
+tu_local_addr(int fd, char *buf, size_t len)
+{
+	struct sockaddr_in	sin;
+	socklen_t		slen = sizeof(sin);
+
+	ck_assert_msg(getsockname(fd, (struct sockaddr *)&sin, &slen) == 0,
+	    "getsockname: %s", strerror(errno));
+	snprintf(buf, len, "127.0.0.1:%u", (unsigned)ntohs(sin.sin_port));
+}
+
+/*
+ * Send SIGUSR1 and return a copy of the stats line it produces (the text
+ * from "stats:" to the end of the line).
+ */
+char *
+server_stats_line(struct server *s)
+{
+	uint64_t	 deadline;
+	char		*log, *p, *last, *end, *copy;
+	int		 before;
+
+	before = server_log_count(s, "stats:");
+	ck_assert_msg(kill(s->pid, SIGUSR1) == 0, "kill: %s", strerror(errno));
+	deadline = tu_now_ms() + TU_LOG_WAIT_MS;
+	for (;;) {
+		log = server_log_read(s);
+		last = NULL;
+		for (p = log; (p = strstr(p, "stats:")) != NULL; p++)
+			last = p;
+		if (last != NULL && server_log_count(s, "stats:") > before &&
+		    (end = strchr(last, '\n')) != NULL) {
+			*end = '\0';
+			/* The message itself starts with "stats:". */
+			ck_assert_msg(last - log >= 2 &&
+			    strncmp(last - 2, ": ", 2) == 0,
+			    "stats line does not start with \"stats:\"");
+			copy = strdup(last);
+			free(log);
+			ck_assert_msg(copy != NULL, "strdup failed");
+			return copy;
+		}
+		free(log);
+		if (tu_now_ms() >= deadline)
+			ck_abort_msg("no stats line within %d ms of SIGUSR1",
+			    TU_LOG_WAIT_MS);
+		sleep_ms(10);
+	}
+}
+
+/* The value of "key=N" in a stats line, or -1 when absent. */
+long
+tu_stat_value(const char *line, const char *key)
+{
+	const char	*p;
+	size_t		 klen;
+
+	klen = strlen(key);
+	for (p = line; (p = strstr(p, key)) != NULL; p += klen) {
+		/* Whole words only: "frames" must not match "xframes". */
+		if (p != line && (p[-1] == '_' ||
+		    (p[-1] >= 'a' && p[-1] <= 'z')))
+			continue;
+		if (p[klen] == '=' && p[klen + 1] >= '0' && p[klen + 1] <= '9')
+			return strtol(p + klen + 1, NULL, 10);
+	}
+	return -1;
+}
+
+/* Open descriptors of the server, from /proc. */
+int
+server_fd_count(struct server *s)
+{
+	char		 path[64];
+	DIR		*d;
+	struct dirent	*de;
+	int		 n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)s->pid);
+	d = opendir(path);
+	ck_assert_msg(d != NULL, "%s: %s", path, strerror(errno));
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}

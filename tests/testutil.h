@@ -61,6 +61,25 @@ long	server_cpu_ms(struct server *s);
 long	server_rss_kib(struct server *s);
 
 /*
+ * Send SIGTERM and require a clean exit 0 within TU_STOP_TIMEOUT_MS:
+ * generous, since on a loaded 2-core machine (sanitizers, parallel suites)
+ * a clean stop can be starved for seconds; a hang still fails.
+ */
+#define TU_STOP_TIMEOUT_MS	15000
+void	server_stop_clean(struct server *s);
+/*
+ * Send SIGUSR1 and return a copy of the stats line it produces, from
+ * "stats:" to the end of the line (free it).
+ */
+char	*server_stats_line(struct server *s);
+/* The value of the whole word "key=N" in a stats line, or -1. */
+long	tu_stat_value(const char *line, const char *key);
+/* Open descriptors of the server, from /proc. */
+int	server_fd_count(struct server *s);
+/* "127.0.0.1:PORT" of our end of fd: how the server names us in its log. */
+void	tu_local_addr(int fd, char *buf, size_t len);
+
+/*
  * A blocking TCP connection to 127.0.0.1:port with TCP_NODELAY and 10 s
  * SO_RCVTIMEO/SO_SNDTIMEO.  Fails the test if it cannot connect.
  */

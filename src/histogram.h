@@ -1,7 +1,7 @@
 /*
  * histogram.h - a latency histogram with bounded relative error.
  *
- * Log-linear buckets (the HdrHistogram idea): values up to 2^63 ns are
+ * Log-linear buckets (the HdrHistogram idea): every 64-bit value is
  * recorded with a relative error below 1/(2^HISTOGRAM_SUB_BITS) (under 1%
  * with 7 bits).  Recording is O(1) and allocation-free after
  * histogram_init(); histograms of the same shape can be merged, so each

@@ -55,6 +55,7 @@ static void	signal_all(pthread_cond_t *);
 static int	cond_init(pthread_cond_t *);
 static void	put(struct queue *, const struct conn *);
 static void	take(struct queue *, struct conn *);
+static void	wait_not_full(struct queue *);
 
 static void
 lock(struct queue *q)
@@ -193,17 +194,24 @@ queue_destroy(struct queue *q)
 	free(q);
 }
 
+/* With the lock held: wait until a slot is free or the queue is closed. */
+static void
+wait_not_full(struct queue *q)
+{
+	while (q->count == q->capacity && !q->closed) {
+		q->push_waiters++;
+		wait_on(&q->not_full, q);
+		q->push_waiters--;
+	}
+}
+
 enum queue_status
 queue_wait_space(struct queue *q)
 {
 	enum queue_status	st;
 
 	lock(q);
-	while (q->count == q->capacity && !q->closed) {
-		q->push_waiters++;
-		wait_on(&q->not_full, q);
-		q->push_waiters--;
-	}
+	wait_not_full(q);
 	if (q->closed)
 		st = QUEUE_CLOSED;
 	else {
@@ -225,11 +233,7 @@ queue_push(struct queue *q, const struct conn *c)
 	enum queue_status	st;
 
 	lock(q);
-	while (q->count == q->capacity && !q->closed) {
-		q->push_waiters++;
-		wait_on(&q->not_full, q);
-		q->push_waiters--;
-	}
+	wait_not_full(q);
 	if (q->closed)
 		st = QUEUE_CLOSED;
 	else {

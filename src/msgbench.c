@@ -233,6 +233,9 @@ static void		 conn_established(struct worker *, struct conn *,
 			    uint64_t);
 static void		 conn_event(struct worker *, struct conn *, uint32_t);
 static void		 conn_close(struct worker *, struct conn *);
+static void		 conn_end(struct worker *, struct conn *, uint64_t *,
+			    const char *, va_list)
+			    __attribute__((format(printf, 4, 0)));
 static void		 conn_fail(struct worker *, struct conn *,
 			    const char *, ...)
 			    __attribute__((format(printf, 3, 4)));
@@ -1029,34 +1032,39 @@ conn_close(struct worker *w, struct conn *c)
 	c->state = C_CLOSED;
 }
 
+/* Report why c ended, count it in *counter, close it. */
+static void
+conn_end(struct worker *w, struct conn *c, uint64_t *counter,
+    const char *fmt, va_list ap)
+{
+	char	buf[256];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	report(w->run, "%s", buf);
+	(*counter)++;
+	conn_close(w, c);
+}
+
 /* The connection could not be established. */
 static void
 conn_fail(struct worker *w, struct conn *c, const char *fmt, ...)
 {
-	char	buf[256];
 	va_list	ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	conn_end(w, c, &w->failed, fmt, ap);
 	va_end(ap);
-	report(w->run, "%s", buf);
-	w->failed++;
-	conn_close(w, c);
 }
 
 /* An established connection broke. */
 static void
 conn_error(struct worker *w, struct conn *c, const char *fmt, ...)
 {
-	char	buf[256];
 	va_list	ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	conn_end(w, c, &w->errors, fmt, ap);
 	va_end(ap);
-	report(w->run, "%s", buf);
-	w->errors++;
-	conn_close(w, c);
 }
 
 /* Nothing more to send or to wait for. */

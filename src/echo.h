@@ -54,12 +54,9 @@ struct echo_config {
 	uint32_t	max_frame;	/* largest payload accepted */
 	unsigned	idle_timeout_ms;	/* 0 = wait forever between frames */
 	unsigned	io_timeout_ms;	/* 0 = no per-frame deadline */
-	size_t		buf_size;	/* per-worker buffer; >= 2 * header */
+	size_t		buf_size;	/* per-worker buffer (--buffer-size);
+					   >= 2 * header */
 };
-
-/* Default per-worker buffer: large enough for deep pipelines of small
- * frames and for few syscalls per MiB when streaming big ones. */
-#define ECHO_DEFAULT_BUF_SIZE	(128 * 1024)
 
 /*
  * Counters of one worker.  Only that worker writes them (relaxed

@@ -140,7 +140,7 @@ start(struct server *srv)
 	pc.echo.max_frame = o->max_frame;
 	pc.echo.idle_timeout_ms = o->idle_timeout_ms;
 	pc.echo.io_timeout_ms = o->io_timeout_ms;
-	pc.echo.buf_size = ECHO_DEFAULT_BUF_SIZE;
+	pc.echo.buf_size = o->buffer_size;
 	if ((srv->pool = pool_create(srv->queue, &pc, err,
 	    sizeof(err))) == NULL)
 		fail_start(EX_OSERR, "%s", err);
@@ -151,8 +151,8 @@ start(struct server *srv)
 		    strerror(errno));
 
 	log_info("msgserverd %s listening on %s with %u workers, queue %u, "
-	    "max frame %lu", PACKAGE_VERSION, srv->listener.name, o->threads,
-	    o->queue, (unsigned long)o->max_frame);
+	    "max frame %lu, buffer %zu", PACKAGE_VERSION, srv->listener.name,
+	    o->threads, o->queue, (unsigned long)o->max_frame, o->buffer_size);
 	if (strncmp(srv->listener.name, "127.", 4) == 0 ||
 	    strncmp(srv->listener.name, "[::1]", 5) == 0)
 		log_info("only this host can connect; use --bind 0.0.0.0 or "

@@ -30,6 +30,7 @@
 /* Values of the options that have no short form; above any char. */
 enum {
 	LOPT_BACKLOG = CHAR_MAX + 1,
+	LOPT_BUFFER_SIZE,
 	LOPT_IO_TIMEOUT,
 	LOPT_PIDFILE,
 	LOPT_REJECT_WHEN_FULL,
@@ -47,6 +48,7 @@ static const char optstring[] = ":b:dhi:m:p:Qq:t:u:Vv";
 static const struct option longopts[] = {
 	{ "backlog",		required_argument,	NULL, LOPT_BACKLOG },
 	{ "bind",		required_argument,	NULL, 'b' },
+	{ "buffer-size",	required_argument,	NULL, LOPT_BUFFER_SIZE },
 	{ "daemon",		no_argument,		NULL, 'd' },
 	{ "help",		no_argument,		NULL, 'h' },
 	{ "idle-timeout",	required_argument,	NULL, 'i' },
@@ -106,6 +108,7 @@ options_defaults(struct options *opts)
 	opts->reject_when_full = false;
 	opts->shutdown_timeout_ms = OPT_DEFAULT_SHUTDOWN_TIMEOUT_MS;
 	opts->stack_size = OPT_DEFAULT_STACK_SIZE;
+	opts->buffer_size = OPT_DEFAULT_BUFFER_SIZE;
 	opts->user = NULL;
 	opts->daemonize = false;
 	opts->pidfile = NULL;
@@ -193,6 +196,12 @@ options_parse(struct options *opts, int argc, char **argv, FILE *out,
 				return OPTIONS_USAGE_ERROR;
 			opts->backlog = (int)v;
 			break;
+		case LOPT_BUFFER_SIZE:
+			if (get_size(&c, ch, optarg, OPT_MIN_BUFFER_SIZE,
+			    OPT_MAX_BUFFER_SIZE, &v) == -1)
+				return OPTIONS_USAGE_ERROR;
+			opts->buffer_size = (size_t)v;
+			break;
 		case LOPT_IO_TIMEOUT:
 			if (get_ms(&c, ch, optarg, &opts->io_timeout_ms) == -1)
 				return OPTIONS_USAGE_ERROR;
@@ -242,6 +251,7 @@ options_usage(FILE *out, const char *progname)
 {
 	char frame[32], maxframe[32], stack[32], minstack[32], maxstack[32];
 	char idle[32], io[32], shut[32], maxsec[32];
+	char buffer[32], minbuffer[32], maxbuffer[32];
 
 	if (progname == NULL || *progname == '\0')
 		progname = PACKAGE_NAME;
@@ -250,6 +260,9 @@ options_usage(FILE *out, const char *progname)
 	(void)fmt_size(OPT_DEFAULT_STACK_SIZE, stack, sizeof(stack));
 	(void)fmt_size(OPT_MIN_STACK_SIZE, minstack, sizeof(minstack));
 	(void)fmt_size(OPT_MAX_STACK_SIZE, maxstack, sizeof(maxstack));
+	(void)fmt_size(OPT_DEFAULT_BUFFER_SIZE, buffer, sizeof(buffer));
+	(void)fmt_size(OPT_MIN_BUFFER_SIZE, minbuffer, sizeof(minbuffer));
+	(void)fmt_size(OPT_MAX_BUFFER_SIZE, maxbuffer, sizeof(maxbuffer));
 	(void)fmt_ms(OPT_DEFAULT_IDLE_TIMEOUT_MS, idle, sizeof(idle));
 	(void)fmt_ms(OPT_DEFAULT_IO_TIMEOUT_MS, io, sizeof(io));
 	(void)fmt_ms(OPT_DEFAULT_SHUTDOWN_TIMEOUT_MS, shut, sizeof(shut));
@@ -285,8 +298,11 @@ options_usage(FILE *out, const char *progname)
 "                            the queue is full (default off: they wait)\n"
 "      --shutdown-timeout SEC\n"
 "                          longest graceful drain on SIGTERM (default %s)\n"
-"      --stack-size SIZE   worker thread stack size (default %s; %s..%s)\n",
-	    frame, maxframe, idle, io, shut, stack, minstack, maxstack);
+"      --stack-size SIZE   worker thread stack size (default %s; %s..%s)\n"
+"      --buffer-size SIZE  per-worker buffer; larger frames stream through\n"
+"                            it (default %s; %s..%s)\n",
+	    frame, maxframe, idle, io, shut, stack, minstack, maxstack,
+	    buffer, minbuffer, maxbuffer);
 	fprintf(out,
 "  -u, --user USER         drop root privileges to USER after binding\n"
 "                            (default: none, keep the current user)\n"

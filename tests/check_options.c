@@ -148,6 +148,7 @@ START_TEST(test_defaults)
 	ck_assert(!o.reject_when_full);
 	ck_assert_uint_eq(o.shutdown_timeout_ms, 5000);
 	ck_assert_uint_eq(o.stack_size, 256 * 1024);
+	ck_assert_uint_eq(o.buffer_size, 512 * 1024);
 	ck_assert_ptr_null(o.user);
 	ck_assert(!o.daemonize);
 	ck_assert_ptr_null(o.pidfile);
@@ -215,8 +216,8 @@ START_TEST(test_long_options)
 	    "--queue", "1000000", "--backlog", "10", "--max-frame", "2M",
 	    "--idle-timeout", "0", "--io-timeout", "2.25",
 	    "--reject-when-full", "--shutdown-timeout", "0.5",
-	    "--stack-size", "1M", "--user", "daemon", "--pidfile",
-	    "/run/msgserverd.pid", "--verbose", "--syslog", NULL);
+	    "--stack-size", "1M", "--buffer-size", "64K", "--user", "daemon",
+	    "--pidfile", "/run/msgserverd.pid", "--verbose", "--syslog", NULL);
 	ck_assert_int_eq(p.rc, OPTIONS_RUN);
 	ck_assert_str_eq(p.err, "");
 	ck_assert_str_eq(p.out, "");
@@ -231,6 +232,7 @@ START_TEST(test_long_options)
 	ck_assert(p.o.reject_when_full);
 	ck_assert_uint_eq(p.o.shutdown_timeout_ms, 500);
 	ck_assert_uint_eq(p.o.stack_size, 1024 * 1024);
+	ck_assert_uint_eq(p.o.buffer_size, 64 * 1024);
 	ck_assert_str_eq(p.o.user, "daemon");
 	ck_assert_str_eq(p.o.pidfile, "/run/msgserverd.pid");
 	ck_assert_int_eq(p.o.verbosity, LOG_VERBOSE);
@@ -276,10 +278,17 @@ START_TEST(test_limits)
 	ck_assert_uint_eq(p.o.queue, 1);
 	parsed_free(&p);
 
-	parse(&p, "--stack-size", "1G", "--max-frame", "4194303K", NULL);
+	parse(&p, "--stack-size", "1G", "--max-frame", "4194303K",
+	    "--buffer-size", "4096", NULL);
 	ck_assert_int_eq(p.rc, OPTIONS_RUN);
 	ck_assert_uint_eq(p.o.stack_size, 1024UL * 1024 * 1024);
+	ck_assert_uint_eq(p.o.buffer_size, OPT_MIN_BUFFER_SIZE);
 	ck_assert_uint_eq(p.o.max_frame, 4194303U * 1024);
+	parsed_free(&p);
+
+	parse(&p, "--buffer-size", "64M", NULL);
+	ck_assert_int_eq(p.rc, OPTIONS_RUN);
+	ck_assert_uint_eq(p.o.buffer_size, 64UL * 1024 * 1024);
 	parsed_free(&p);
 }
 END_TEST
@@ -379,6 +388,13 @@ START_TEST(test_bad_sizes)
 	expect_error("invalid value '' for --stack-size: must be a size "
 	    "between 64K and 1G, in bytes or with a K, M or G suffix",
 	    "--stack-size=", NULL);
+	expect_error("invalid value '4095' for --buffer-size: must be between "
+	    "4K and 64M", "--buffer-size", "4095", NULL);
+	expect_error("invalid value '65537K' for --buffer-size: must be "
+	    "between 4K and 64M", "--buffer-size", "65537K", NULL);
+	expect_error("invalid value '-1' for --buffer-size: must be a size "
+	    "between 4K and 64M, in bytes or with a K, M or G suffix",
+	    "--buffer-size", "-1", NULL);
 }
 END_TEST
 
@@ -422,6 +438,8 @@ START_TEST(test_missing_argument)
 	    NULL);
 	expect_error("option '--stack-size' requires an argument",
 	    "--stack-size", NULL);
+	expect_error("option '--buffer-size' requires an argument",
+	    "--buffer-size", NULL);
 	expect_error("option '--user' requires an argument", "-d", "-u", NULL);
 }
 END_TEST
@@ -464,7 +482,8 @@ START_TEST(test_help)
 		"--threads N", "--port PORT", "--bind ADDR", "--queue N",
 		"--backlog N", "--max-frame SIZE", "--idle-timeout SEC",
 		"--io-timeout SEC", "--reject-when-full",
-		"--shutdown-timeout SEC", "--stack-size SIZE", "--user USER",
+		"--shutdown-timeout SEC", "--stack-size SIZE",
+		"--buffer-size SIZE", "--user USER",
 		"--daemon", "--pidfile FILE", "--verbose", "--quiet",
 		"--syslog", "--version", "--help", NULL
 	};
@@ -479,7 +498,7 @@ START_TEST(test_help)
 		"(default 127.0.0.1)", "(default 1024; 1..1000000)",
 		"net.core.somaxconn", "(default 1M; 0..4294967295)",
 		"(default 60)", "(default 10)", "(default 5)",
-		"(default 256K; 64K..1G)", NULL
+		"(default 256K; 64K..1G)", "(default 512K; 4K..64M)", NULL
 	};
 	const char *const *s;
 	struct parsed p;

@@ -405,8 +405,43 @@ looper_rounds(struct looper *l)
 
 /* --- Echo ------------------------------------------------------------ */
 
+/*
+ * The echo tests run with the default worker buffer and with the smallest
+ * (--buffer-size 4K), where most of their frames are larger than the buffer
+ * and stream through it: both paths, and the switches between them.
+ */
+static const struct {
+	const char	*size;		/* --buffer-size, NULL = default */
+	const char	*logged;	/* how the start-up line shows it */
+} buffers[] = {
+	{ NULL, "buffer 524288" },
+	{ "4K", "buffer 4096" },
+};
+#define BUFFERS	(int)(sizeof(buffers) / sizeof(buffers[0]))
+
+/* Start a server with buffers[i] and the given options (at most 4). */
+static void
+server_start_buffer(struct server *s, int i, const char *const *more)
+{
+	const char	*args[8];
+	int		 n = 0;
+
+	if (buffers[i].size != NULL) {
+		args[n++] = "--buffer-size";
+		args[n++] = buffers[i].size;
+	}
+	while (more != NULL && *more != NULL && n < 7)
+		args[n++] = *more++;
+	args[n] = NULL;
+	server_start(s, args);
+	ck_assert_msg(server_log_wait(s, buffers[i].logged, 5000),
+	    "no '%s' in the start-up line", buffers[i].logged);
+}
+
+/* Around both buffer sizes: a frame that just fits, and one that does not. */
 static const uint32_t echo_sizes[] = {
-	0, 1, 2, 3, 4, 5, 100, 4095, 4096, 4097, 65535, 65536, 65537, MiB
+	0, 1, 2, 3, 4, 5, 100, 4091, 4092, 4093, 4095, 4096, 4097, 65535,
+	65536, 65537, 524283, 524284, 524285, MiB
 };
 
 START_TEST(test_echo_sizes)
@@ -417,7 +452,7 @@ START_TEST(test_echo_sizes)
 	size_t		 i, n;
 	int		 fd, pass;
 
-	server_start(&s, args);
+	server_start_buffer(&s, _i, args);
 	fd = tu_connect(s.port);
 	buf = xmalloc(MiB);
 	n = sizeof(echo_sizes) / sizeof(echo_sizes[0]);
@@ -520,7 +555,7 @@ START_TEST(test_echo_pipelined)
 	unsigned		 i;
 	int			 r;
 
-	server_start(&s, NULL);
+	server_start_buffer(&s, _i, NULL);
 	memset(&w, 0, sizeof(w));
 	w.fd = tu_connect(s.port);
 	ck_assert(pthread_create(&tid, NULL, pipeline_writer_main, &w) == 0);
@@ -1435,9 +1470,9 @@ server_suite(void)
 
 	tc = tcase_create("Echo");
 	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_echo_sizes);
+	tcase_add_loop_test(tc, test_echo_sizes, 0, BUFFERS);
 	tcase_add_test(tc, test_echo_split_and_coalesced);
-	tcase_add_test(tc, test_echo_pipelined);
+	tcase_add_loop_test(tc, test_echo_pipelined, 0, BUFFERS);
 	tcase_add_test(tc, test_echo_concurrent);
 	tcase_add_test(tc, test_many_connections_no_leak);
 	suite_add_tcase(s, tc);

@@ -53,33 +53,20 @@ close_reason_name(enum close_reason reason)
 	return reason_names[reason];
 }
 
-int
+void
 echo_worker_init(struct echo_worker *w, const struct echo_config *cfg,
-    const atomic_bool *stopping)
+    const atomic_bool *stopping, unsigned char *buf)
 {
 	int i;
 
 	w->cfg = cfg;
 	w->stopping = stopping;
-	/*
-	 * malloc, not calloc: with 10,000 workers only the pages a worker
-	 * really touches become resident.
-	 */
-	if ((w->buf = malloc(cfg->buf_size)) == NULL)
-		return -1;
+	w->buf = buf;
 	atomic_init(&w->phase, ECHO_IDLE);
 	atomic_init(&w->stats.frames, 0);
 	atomic_init(&w->stats.bytes, 0);
 	for (i = 0; i < CLOSE_REASONS; i++)
 		atomic_init(&w->stats.closed[i], 0);
-	return 0;
-}
-
-void
-echo_worker_fini(struct echo_worker *w)
-{
-	free(w->buf);
-	w->buf = NULL;
 }
 
 bool

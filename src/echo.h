@@ -92,10 +92,13 @@ struct echo_worker {
 	struct echo_stats		 stats;
 };
 
-/* Allocate the worker's buffer.  0, or -1 with errno (ENOMEM). */
-int	echo_worker_init(struct echo_worker *w, const struct echo_config *cfg,
-	    const atomic_bool *stopping);
-void	echo_worker_fini(struct echo_worker *w);
+/*
+ * Set up a worker around buf, cfg->buf_size bytes that the caller owns and
+ * keeps until the worker is done (the pool carves all of them from one
+ * mapping).
+ */
+void	echo_worker_init(struct echo_worker *w, const struct echo_config *cfg,
+	    const atomic_bool *stopping, unsigned char *buf);
 
 /*
  * Echo frames on fd until the connection ends; fills *res and counts the

@@ -374,8 +374,9 @@ check_limits(const struct options *o)
 		log_warnx("process limit is %llu but --threads is %u: raise "
 		    "it (ulimit -u, TasksMax=)",
 		    (unsigned long long)rl.rlim_cur, o->threads);
-	/* A worker's stack, its guard page and its buffer: three mappings. */
-	need_maps = 3ull * o->threads + 1024;
+	/* A worker's stack and its guard page: two mappings (the workers'
+	 * buffers share one). */
+	need_maps = 2ull * o->threads + 1024;
 	if ((f = fopen("/proc/sys/vm/max_map_count", "r")) != NULL) {
 		if (fscanf(f, "%llu", &max_maps) == 1 && max_maps < need_maps)
 			log_warnx("vm.max_map_count is %llu but --threads %u "

@@ -339,6 +339,8 @@ log_close(const struct pool_config *cfg, const struct conn *c,
 {
 	char peer[NETUTIL_ADDRSTRLEN];
 	unsigned long long frames = res->frames;
+	/* "after 1 frame", "after 0 frames". */
+	const char *unit = frames == 1 ? "frame" : "frames";
 
 	if (res->reason == CLOSE_CLIENT || res->reason == CLOSE_SHUTDOWN) {
 		if (log_get_verbosity() < LOG_VERBOSE)
@@ -348,42 +350,42 @@ log_close(const struct pool_config *cfg, const struct conn *c,
 	    peer, sizeof(peer));
 	switch (res->reason) {
 	case CLOSE_CLIENT:
-		log_debug("closed %s: client closed after %llu frames", peer,
-		    frames);
+		log_debug("closed %s: client closed after %llu %s", peer,
+		    frames, unit);
 		break;
 	case CLOSE_SHUTDOWN:
-		log_debug("closed %s: shutdown after %llu frames", peer,
-		    frames);
+		log_debug("closed %s: shutdown after %llu %s", peer,
+		    frames, unit);
 		break;
 	case CLOSE_IDLE:
 		log_info("closed %s: idle timeout, no frame for %u ms "
-		    "(after %llu frames)", peer, cfg->echo.idle_timeout_ms,
-		    frames);
+		    "(after %llu %s)", peer, cfg->echo.idle_timeout_ms,
+		    frames, unit);
 		break;
 	case CLOSE_IO_TIMEOUT:
 		log_info("closed %s: I/O timeout, %s within %u ms "
-		    "(after %llu frames)", peer, res->writing ?
+		    "(after %llu %s)", peer, res->writing ?
 		    "client did not read its echo" : "frame not complete",
-		    cfg->echo.io_timeout_ms, frames);
+		    cfg->echo.io_timeout_ms, frames, unit);
 		break;
 	case CLOSE_OVERSIZE:
 		log_info("closed %s: oversize frame, header announces %lu "
-		    "bytes, limit is %lu (after %llu frames)", peer,
+		    "bytes, limit is %lu (after %llu %s)", peer,
 		    (unsigned long)res->announced,
-		    (unsigned long)cfg->echo.max_frame, frames);
+		    (unsigned long)cfg->echo.max_frame, frames, unit);
 		break;
 	case CLOSE_PROTOCOL:
 		log_info("closed %s: protocol error, stream ended inside a "
-		    "frame (after %llu frames)", peer, frames);
+		    "frame (after %llu %s)", peer, frames, unit);
 		break;
 	case CLOSE_RESET:
 		log_info("closed %s: connection reset by client (after %llu "
-		    "frames)", peer, frames);
+		    "%s)", peer, frames, unit);
 		break;
 	case CLOSE_ERROR:
 	default:
-		log_info("closed %s: %s (after %llu frames)", peer,
-		    strerror(res->err), frames);
+		log_info("closed %s: %s (after %llu %s)", peer,
+		    strerror(res->err), frames, unit);
 		break;
 	}
 }

@@ -731,7 +731,7 @@ START_TEST(test_oversize_header)
 		close(fd);
 		require_close_logged(&s, addr, "oversize frame", NULL);
 	}
-	require_close_logged(&s, first, "after 1 frames", NULL);
+	require_close_logged(&s, first, "(after 1 frame)", NULL);
 	ck_assert(log_wait_line(&s, "header announces", "oversize", NULL, 0));
 
 	rss1 = server_rss_kib(&s);

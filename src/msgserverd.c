@@ -135,6 +135,7 @@ start(struct server *srv)
 	memset(&pc, 0, sizeof(pc));
 	pc.threads = o->threads;
 	pc.stack_size = o->stack_size;
+	pc.batch_sched = o->batch_sched;
 	pc.linger_ms = o->io_timeout_ms != 0 && o->io_timeout_ms <
 	    LINGER_MAX_MS ? o->io_timeout_ms : LINGER_MAX_MS;
 	pc.echo.max_frame = o->max_frame;

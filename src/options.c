@@ -34,6 +34,7 @@ enum {
 	LOPT_IO_TIMEOUT,
 	LOPT_PIDFILE,
 	LOPT_REJECT_WHEN_FULL,
+	LOPT_SCHEDULER,
 	LOPT_SHUTDOWN_TIMEOUT,
 	LOPT_STACK_SIZE,
 	LOPT_SYSLOG
@@ -59,6 +60,7 @@ static const struct option longopts[] = {
 	{ "queue",		required_argument,	NULL, 'q' },
 	{ "quiet",		no_argument,		NULL, 'Q' },
 	{ "reject-when-full",	no_argument,		NULL, LOPT_REJECT_WHEN_FULL },
+	{ "scheduler",		required_argument,	NULL, LOPT_SCHEDULER },
 	{ "shutdown-timeout",	required_argument,	NULL, LOPT_SHUTDOWN_TIMEOUT },
 	{ "stack-size",		required_argument,	NULL, LOPT_STACK_SIZE },
 	{ "syslog",		no_argument,		NULL, LOPT_SYSLOG },
@@ -109,6 +111,7 @@ options_defaults(struct options *opts)
 	opts->shutdown_timeout_ms = OPT_DEFAULT_SHUTDOWN_TIMEOUT_MS;
 	opts->stack_size = OPT_DEFAULT_STACK_SIZE;
 	opts->buffer_size = OPT_DEFAULT_BUFFER_SIZE;
+	opts->batch_sched = true;
 	opts->user = NULL;
 	opts->daemonize = false;
 	opts->pidfile = NULL;
@@ -213,6 +216,18 @@ options_parse(struct options *opts, int argc, char **argv, FILE *out,
 		case LOPT_REJECT_WHEN_FULL:
 			opts->reject_when_full = true;
 			break;
+		case LOPT_SCHEDULER:
+			if (strcmp(optarg, "batch") == 0)
+				opts->batch_sched = true;
+			else if (strcmp(optarg, "other") == 0)
+				opts->batch_sched = false;
+			else {
+				usage_error(&c, "invalid value '%s' for "
+				    "--scheduler: must be batch or other",
+				    optarg);
+				return OPTIONS_USAGE_ERROR;
+			}
+			break;
 		case LOPT_SHUTDOWN_TIMEOUT:
 			if (get_ms(&c, ch, optarg,
 			    &opts->shutdown_timeout_ms) == -1)
@@ -300,7 +315,10 @@ options_usage(FILE *out, const char *progname)
 "                          longest graceful drain on SIGTERM (default %s)\n"
 "      --stack-size SIZE   worker thread stack size (default %s; %s..%s)\n"
 "      --buffer-size SIZE  per-worker buffer; larger frames stream through\n"
-"                            it (default %s; %s..%s)\n",
+"                            it (default %s; %s..%s)\n"
+"      --scheduler POLICY  the workers' scheduling policy: batch (a woken\n"
+"                            worker does not preempt) or other\n"
+"                            (default batch)\n",
 	    frame, maxframe, idle, io, shut, stack, minstack, maxstack,
 	    buffer, minbuffer, maxbuffer);
 	fprintf(out,

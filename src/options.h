@@ -51,6 +51,7 @@ struct options {
 	unsigned	shutdown_timeout_ms;	/* --shutdown-timeout */
 	size_t		stack_size;		/* --stack-size */
 	size_t		buffer_size;		/* --buffer-size */
+	bool		batch_sched;		/* --scheduler batch (default) */
 	const char	*user;			/* -u: NULL = keep privileges */
 	bool		daemonize;		/* -d */
 	const char	*pidfile;		/* --pidfile: NULL = none */

@@ -12,6 +12,8 @@
  *     the stopper to shut the fd down.  Because the worker clears the fd
  *     under that mutex *before* closing it, the stopper can never shut down
  *     a descriptor number that was closed and reused.
+ *   - Workers run under SCHED_BATCH unless told otherwise (set_policy in
+ *     pool.c says why).
  *   - Lock order: a slot mutex may be taken alone, or the pool mutex alone;
  *     never both, and never with the queue mutex.
  *   - Stopping (pool_stop): set the stopping flag; wake the workers that are
@@ -24,6 +26,7 @@
 #ifndef POOL_H
 #define POOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +37,7 @@ struct pool_config {
 	unsigned		threads;
 	size_t			stack_size;
 	unsigned		linger_ms;	/* lingering close, see echo_close */
+	bool			batch_sched;	/* run the workers SCHED_BATCH */
 	struct echo_config	echo;
 };
 

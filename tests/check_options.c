@@ -149,6 +149,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(o.shutdown_timeout_ms, 5000);
 	ck_assert_uint_eq(o.stack_size, 256 * 1024);
 	ck_assert_uint_eq(o.buffer_size, 512 * 1024);
+	ck_assert(o.batch_sched);
 	ck_assert_ptr_null(o.user);
 	ck_assert(!o.daemonize);
 	ck_assert_ptr_null(o.pidfile);
@@ -216,7 +217,8 @@ START_TEST(test_long_options)
 	    "--queue", "1000000", "--backlog", "10", "--max-frame", "2M",
 	    "--idle-timeout", "0", "--io-timeout", "2.25",
 	    "--reject-when-full", "--shutdown-timeout", "0.5",
-	    "--stack-size", "1M", "--buffer-size", "64K", "--user", "daemon",
+	    "--stack-size", "1M", "--buffer-size", "64K", "--scheduler",
+	    "other", "--user", "daemon",
 	    "--pidfile", "/run/msgserverd.pid", "--verbose", "--syslog", NULL);
 	ck_assert_int_eq(p.rc, OPTIONS_RUN);
 	ck_assert_str_eq(p.err, "");
@@ -233,6 +235,7 @@ START_TEST(test_long_options)
 	ck_assert_uint_eq(p.o.shutdown_timeout_ms, 500);
 	ck_assert_uint_eq(p.o.stack_size, 1024 * 1024);
 	ck_assert_uint_eq(p.o.buffer_size, 64 * 1024);
+	ck_assert(!p.o.batch_sched);
 	ck_assert_str_eq(p.o.user, "daemon");
 	ck_assert_str_eq(p.o.pidfile, "/run/msgserverd.pid");
 	ck_assert_int_eq(p.o.verbosity, LOG_VERBOSE);
@@ -289,6 +292,12 @@ START_TEST(test_limits)
 	parse(&p, "--buffer-size", "64M", NULL);
 	ck_assert_int_eq(p.rc, OPTIONS_RUN);
 	ck_assert_uint_eq(p.o.buffer_size, 64UL * 1024 * 1024);
+	parsed_free(&p);
+
+	/* The last --scheduler wins. */
+	parse(&p, "--scheduler", "other", "--scheduler=batch", NULL);
+	ck_assert_int_eq(p.rc, OPTIONS_RUN);
+	ck_assert(p.o.batch_sched);
 	parsed_free(&p);
 }
 END_TEST
@@ -425,6 +434,13 @@ START_TEST(test_bad_strings)
 	    "-u", "", NULL);
 	expect_error("invalid value '' for --pidfile: must not be empty",
 	    "--pidfile=", NULL);
+	/* Exact words only: no case folding, no prefixes. */
+	expect_error("invalid value 'BATCH' for --scheduler: must be batch "
+	    "or other", "--scheduler", "BATCH", NULL);
+	expect_error("invalid value 'b' for --scheduler: must be batch or "
+	    "other", "--scheduler=b", NULL);
+	expect_error("invalid value '' for --scheduler: must be batch or "
+	    "other", "--scheduler", "", NULL);
 }
 END_TEST
 
@@ -440,6 +456,8 @@ START_TEST(test_missing_argument)
 	    "--stack-size", NULL);
 	expect_error("option '--buffer-size' requires an argument",
 	    "--buffer-size", NULL);
+	expect_error("option '--scheduler' requires an argument",
+	    "--scheduler", NULL);
 	expect_error("option '--user' requires an argument", "-d", "-u", NULL);
 }
 END_TEST
@@ -483,7 +501,7 @@ START_TEST(test_help)
 		"--backlog N", "--max-frame SIZE", "--idle-timeout SEC",
 		"--io-timeout SEC", "--reject-when-full",
 		"--shutdown-timeout SEC", "--stack-size SIZE",
-		"--buffer-size SIZE", "--user USER",
+		"--buffer-size SIZE", "--scheduler POLICY", "--user USER",
 		"--daemon", "--pidfile FILE", "--verbose", "--quiet",
 		"--syslog", "--version", "--help", NULL
 	};
@@ -498,7 +516,8 @@ START_TEST(test_help)
 		"(default 127.0.0.1)", "(default 1024; 1..1000000)",
 		"net.core.somaxconn", "(default 1M; 0..4294967295)",
 		"(default 60)", "(default 10)", "(default 5)",
-		"(default 256K; 64K..1G)", "(default 512K; 4K..64M)", NULL
+		"(default 256K; 64K..1G)", "(default 512K; 4K..64M)",
+		"(default batch)", NULL
 	};
 	const char *const *s;
 	struct parsed p;

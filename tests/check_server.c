@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1290,6 +1291,102 @@ START_TEST(test_sigusr1_stats)
 }
 END_TEST
 
+/*
+ * Read /proc/.../stat at path: the thread's name into comm, its
+ * scheduling policy (field 41) into *pol.  False if the thread is gone.
+ */
+static bool
+stat_policy(const char *path, char *comm, size_t commlen, int *pol)
+{
+	char	 buf[1024], *open, *close, *p;
+	FILE	*f;
+	int	 field;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return false;	/* the thread just exited */
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	ck_assert_msg(p != NULL && (open = strchr(buf, '(')) != NULL &&
+	    (close = strrchr(buf, ')')) != NULL, "%s: unreadable", path);
+	snprintf(comm, commlen, "%.*s", (int)(close - open - 1), open + 1);
+	/* Field 3 (state) follows ") "; the policy is field 41. */
+	p = close + 2;
+	for (field = 3; field < 41 && p != NULL; field++)
+		if ((p = strchr(p, ' ')) != NULL)
+			p++;
+	ck_assert_msg(p != NULL && sscanf(p, "%d", pol) == 1,
+	    "%s: no field 41", path);
+	return true;
+}
+
+/* The policies of the server's threads named comm, in pols[]; how many. */
+static int
+thread_policies(struct server *s, const char *comm, int *pols, int max)
+{
+	char		 path[320], name[64];
+	struct dirent	*de;
+	DIR		*d;
+	int		 n = 0, pol;
+
+	snprintf(path, sizeof(path), "/proc/%ld/task", (long)s->pid);
+	d = opendir(path);
+	ck_assert_msg(d != NULL, "%s: %s", path, strerror(errno));
+	while ((de = readdir(d)) != NULL && n < max) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/task/%s/stat",
+		    (long)s->pid, de->d_name);
+		if (stat_policy(path, name, sizeof(name), &pol) &&
+		    strcmp(name, comm) == 0)
+			pols[n++] = pol;
+	}
+	closedir(d);
+	return n;
+}
+
+/* Linux's numbers for the policies, as /proc shows them. */
+#define POLICY_OTHER	0
+#define POLICY_BATCH	3
+
+static const struct {
+	const char	*arg;		/* --scheduler, NULL = default */
+	int		 workers;	/* policy the workers must have */
+} policies[] = {
+	{ NULL, POLICY_BATCH },
+	{ "batch", POLICY_BATCH },
+	{ "other", POLICY_OTHER },
+};
+
+/* The workers run under --scheduler's policy; the other threads do not. */
+START_TEST(test_worker_policy)
+{
+	const char	*args[] = { "-t", "3", NULL, NULL, NULL };
+	struct server	 s;
+	char		 path[64], name[64];
+	int		 pols[16], n, i;
+
+	if (policies[_i].arg != NULL) {
+		args[2] = "--scheduler";
+		args[3] = policies[_i].arg;
+	}
+	server_start(&s, args);
+	n = thread_policies(&s, "msgsrv-worker", pols, 16);
+	ck_assert_int_eq(n, 3);
+	for (i = 0; i < n; i++)
+		ck_assert_msg(pols[i] == policies[_i].workers, "worker %d has "
+		    "policy %d, want %d", i, pols[i], policies[_i].workers);
+	/* The main thread: its task ID is the process ID. */
+	snprintf(path, sizeof(path), "/proc/%ld/task/%ld/stat", (long)s.pid,
+	    (long)s.pid);
+	ck_assert(stat_policy(path, name, sizeof(name), &pols[0]));
+	ck_assert_msg(pols[0] == POLICY_OTHER, "main thread policy %d",
+	    pols[0]);
+	ck_assert_int_eq(thread_policies(&s, "msgsrv-signal", pols, 16), 1);
+	ck_assert_int_eq(pols[0], POLICY_OTHER);
+	server_stop_clean(&s);
+}
+END_TEST
+
 START_TEST(test_sighup_survives)
 {
 	struct server	 s;
@@ -1501,6 +1598,8 @@ server_suite(void)
 	tcase_add_test(tc, test_sigint_with_queued_client);
 	tcase_add_test(tc, test_sigusr1_stats);
 	tcase_add_test(tc, test_sighup_survives);
+	tcase_add_loop_test(tc, test_worker_policy, 0,
+	    (int)(sizeof(policies) / sizeof(policies[0])));
 	tcase_add_test(tc, test_client_vanishes_mid_echo);
 	tcase_add_loop_test(tc, test_bad_command_line, 0,
 	    (int)(sizeof(bad_cmdlines) / sizeof(bad_cmdlines[0])));

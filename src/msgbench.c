@@ -80,6 +80,8 @@
 #define TICK_NS			(100 * NS_PER_MS)
 /* A first echo slower than this (and twice the median) "waited". */
 #define WAIT_MIN_NS		(100 * NS_PER_MS)
+/* A load-generator thread held up this long gets a warning in the report. */
+#define STALL_WARN_NS		NS_PER_S
 #define MAX_REPORTS		10
 /* Descriptors kept for everything but the connections. */
 #define FD_RESERVE		32
@@ -181,6 +183,7 @@ struct worker {
 	uint64_t	 not_started;
 	uint64_t	 errors;
 	uint64_t	 mismatches;
+	uint64_t	 max_stall_ns;	/* longest the event loop was held up */
 	/* Copies for the progress line, published once per tick. */
 	_Atomic uint64_t pub_echoes;
 	_Atomic uint64_t pub_established;
@@ -201,6 +204,8 @@ struct results {
 	uint64_t	 max_wait_ns;
 	uint64_t	 wait_threshold_ns;
 	uint64_t	 not_started;
+	uint64_t	 max_stall_ns;
+	uint32_t	 stall_thread;
 };
 
 static void		 usage(FILE *);
@@ -224,6 +229,7 @@ static int		 worker_wait_ms(const struct worker *, uint64_t);
 static void		 worker_publish(struct worker *);
 static void		 worker_abort(struct worker *, const char *, int);
 static void		 start_due(struct worker *, uint64_t);
+static void		 note_stall(struct worker *, uint64_t);
 static void		 begin_stop(struct worker *, uint64_t);
 static void		 abandon(struct worker *);
 static void		 check_timeouts(struct worker *, uint64_t);
@@ -735,9 +741,10 @@ worker_main(void *arg)
 	struct worker		*w = arg;
 	const struct run	*run = w->run;
 	struct epoll_event	 ev[MAX_EVENTS];
-	uint64_t		 now;
-	int			 i, n, stop;
+	uint64_t		 now, t_call, t_ret, slept;
+	int			 i, n, stop, wait_ms;
 
+	t_ret = now_ns();
 	for (;;) {
 		now = now_ns();
 		stop = atomic_load_explicit(&stop_requested,
@@ -750,7 +757,20 @@ worker_main(void *arg)
 		if (w->open == 0 && w->next_start == w->nconns)
 			break;
 
-		n = epoll_wait(w->epfd, ev, MAX_EVENTS, worker_wait_ms(w, now));
+		/*
+		 * A load generator that falls behind makes the server look
+		 * slow: record the longest stretch this loop was held up,
+		 * busy since the last wake-up or asleep past its timeout
+		 * (not scheduled), so the report can say so.
+		 */
+		wait_ms = worker_wait_ms(w, now);
+		t_call = now_ns();
+		note_stall(w, t_call - t_ret);
+		n = epoll_wait(w->epfd, ev, MAX_EVENTS, wait_ms);
+		t_ret = now_ns();
+		slept = t_ret - t_call;
+		if (slept > (uint64_t)wait_ms * NS_PER_MS)
+			note_stall(w, slept - (uint64_t)wait_ms * NS_PER_MS);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
@@ -778,6 +798,13 @@ worker_main(void *arg)
 	pthread_cond_signal(&done_cond);
 	pthread_mutex_unlock(&done_lock);
 	return NULL;
+}
+
+static void
+note_stall(struct worker *w, uint64_t ns)
+{
+	if (ns > w->max_stall_ns)
+		w->max_stall_ns = ns;
 }
 
 /* How long epoll_wait may sleep: until the next deadline or tick. */
@@ -1466,6 +1493,10 @@ summarize(const struct run *run, struct worker *ws, uint32_t nthreads,
 		r->not_started += ws[i].not_started;
 		r->errors += ws[i].errors;
 		r->mismatches += ws[i].mismatches;
+		if (ws[i].max_stall_ns > r->max_stall_ns) {
+			r->max_stall_ns = ws[i].max_stall_ns;
+			r->stall_thread = i;
+		}
 		r->frames += ws[i].frames;
 		r->bytes += ws[i].bytes;
 		if (run->cfg.frames != 0 && ws[i].last_echo > end)
@@ -1557,6 +1588,8 @@ print_table(const struct run *run, const struct results *r,
 	    (double)r->wait_threshold_ns / NS_PER_MS);
 	printf("%-16s %.3f ms\n", "max wait",
 	    (double)r->max_wait_ns / NS_PER_MS);
+	printf("%-16s %.3f ms (longest a thread's event loop was held up)\n",
+	    "client stall", (double)r->max_stall_ns / NS_PER_MS);
 	printf("%-16s %llu\n", "errors", (unsigned long long)r->errors);
 	printf("%-16s %llu\n", "mismatches",
 	    (unsigned long long)r->mismatches);
@@ -1581,9 +1614,11 @@ print_json(const struct run *run, const struct results *r)
 	    quantile_us(r->hist, 0.50), quantile_us(r->hist, 0.90),
 	    quantile_us(r->hist, 0.99), quantile_us(r->hist, 0.999),
 	    max_us(r->hist), mean_us(r->hist));
-	printf("\"waited\": %llu, \"max_wait_ms\": %.3f, \"errors\": %llu, "
+	printf("\"waited\": %llu, \"max_wait_ms\": %.3f, "
+	    "\"client_stall_ms\": %.3f, \"errors\": %llu, "
 	    "\"mismatches\": %llu}\n", (unsigned long long)r->waited,
-	    (double)r->max_wait_ns / NS_PER_MS, (unsigned long long)r->errors,
+	    (double)r->max_wait_ns / NS_PER_MS,
+	    (double)r->max_stall_ns / NS_PER_MS, (unsigned long long)r->errors,
 	    (unsigned long long)r->mismatches);
 }
 
@@ -1673,6 +1708,11 @@ main(int argc, char *argv[])
 	if (started < nthreads || summarize(&run, ws, nthreads, &res) == -1)
 		return EXIT_FAILURE;
 
+	if (res.max_stall_ns >= STALL_WARN_NS && !run.cfg.quiet)
+		fprintf(stderr, "%s: thread %u was held up for %.1f s (busy, or "
+		    "not scheduled): the latencies and timeouts of its "
+		    "connections include that delay\n", progname,
+		    res.stall_thread, (double)res.max_stall_ns / NS_PER_S);
 	if (run.cfg.json)
 		print_json(&run, &res);
 	else

@@ -22,12 +22,14 @@
 
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "msgframe.h"
@@ -523,6 +525,118 @@ START_TEST(test_bench_clean_run)
 	ck_assert_msg(json_number(out, "frames_per_s") > 0, "frames/s: %s",
 	    out);
 	ck_assert_msg(json_number(out, "p50") > 0, "latency: %s", out);
+	ck_assert_msg(json_number(out, "client_stall_ms") >= 0, "stall: %s",
+	    out);
+	free(out);
+	free(err);
+	server_stop_clean(&s);
+}
+END_TEST
+
+static void
+sleep_ms(int ms)
+{
+	struct timespec ts;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		continue;
+}
+
+/* The whole of a file the test wrote, NUL-terminated (free it). */
+static char *
+slurp(const char *path)
+{
+	char	*buf;
+	size_t	 len = 0, cap = 4096;
+	ssize_t	 n;
+	int	 fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ck_assert_msg(fd != -1, "%s: %s", path, strerror(errno));
+	buf = malloc(cap);
+	ck_assert(buf != NULL);
+	for (;;) {
+		if (len + 1 == cap) {
+			buf = realloc(buf, cap *= 2);
+			ck_assert(buf != NULL);
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n == -1 && errno == EINTR)
+			continue;
+		ck_assert_msg(n >= 0, "%s: %s", path, strerror(errno));
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	close(fd);
+	(void)unlink(path);
+	return buf;
+}
+
+/*
+ * A load generator that is held up makes the server look slow: msgbench
+ * must notice.  Stop it with SIGSTOP for 1.5 s in the middle of a run; it
+ * must report a stall of about that length and warn about it.
+ */
+#define STALL_STOP_MS	1500
+
+START_TEST(test_bench_reports_stall)
+{
+	const char	*outpath = "check_tools_stall.out";
+	const char	*errpath = "check_tools_stall.err";
+	struct server	 s;
+	char		 port[16], *out, *err;
+	uint64_t	 deadline;
+	pid_t		 pid;
+	int		 status, ofd, efd;
+
+	server_start(&s, NULL);
+	port_str(port, sizeof(port), s.port);
+	ofd = open(outpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	efd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ck_assert(ofd != -1 && efd != -1);
+	{
+		const char *argv[] = { tu_program("MSGBENCH"), "-H",
+		    "127.0.0.1", "-p", port, "-c", "2", "-j", "1", "-t", "4",
+		    "--json", NULL };
+
+		pid = fork();
+		ck_assert_msg(pid != -1, "fork: %s", strerror(errno));
+		if (pid == 0) {
+			if (dup2(ofd, STDOUT_FILENO) == -1 ||
+			    dup2(efd, STDERR_FILENO) == -1)
+				_exit(127);
+			execv(argv[0], (char *const *)argv);
+			_exit(127);
+		}
+	}
+	close(ofd);
+	close(efd);
+	sleep_ms(1000);
+	ck_assert(kill(pid, SIGSTOP) == 0);
+	sleep_ms(STALL_STOP_MS);
+	ck_assert(kill(pid, SIGCONT) == 0);
+	deadline = tu_now_ms() + RUN_TIMEOUT_MS;
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		if (tu_now_ms() > deadline) {
+			(void)kill(pid, SIGKILL);
+			(void)waitpid(pid, &status, 0);
+			ck_abort_msg("msgbench still running after %d ms",
+			    RUN_TIMEOUT_MS);
+		}
+		sleep_ms(10);
+	}
+	out = slurp(outpath);
+	err = slurp(errpath);
+	expect_exit(status, 0, "msgbench stopped for a while", err);
+	ck_assert_msg(json_number(out, "client_stall_ms") >=
+	    STALL_STOP_MS - 100, "a %d ms stop not reported: %s",
+	    STALL_STOP_MS, out);
+	ck_assert_msg(strstr(err, "was held up for") != NULL,
+	    "no warning on stderr: %s", err);
 	free(out);
 	free(err);
 	server_stop_clean(&s);
@@ -546,7 +660,8 @@ START_TEST(test_bench_table)
 	}
 	expect_exit(status, 0, "msgbench -t 0.5", err);
 	ck_assert_msg(strstr(out, "frames/s") != NULL &&
-	    strstr(out, "p99.9") != NULL && strstr(out, "mismatches") != NULL,
+	    strstr(out, "p99.9") != NULL && strstr(out, "mismatches") != NULL &&
+	    strstr(out, "client stall") != NULL,
 	    "the table lacks a figure: %s", out);
 	free(out);
 	free(err);
@@ -679,6 +794,7 @@ tools_suite(void)
 	tc = tcase_create("msgbench");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_bench_clean_run);
+	tcase_add_test(tc, test_bench_reports_stall);
 	tcase_add_test(tc, test_bench_table);
 	tcase_add_test(tc, test_bench_detects_corruption);
 	tcase_add_test(tc, test_bench_closed_port);

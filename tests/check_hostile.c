@@ -89,7 +89,6 @@ struct goodset {
 	struct good		 g[GOOD_MAX];
 };
 
-static void	 sleep_ms(int);
 static uint64_t	 xorshift(uint64_t *);
 static void	 good_note(struct good *, atomic_uint *, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
@@ -114,17 +113,6 @@ static void	 echo_newcomer_retry(struct server *, int);
 static size_t	 put_frame(unsigned char *, const void *, uint32_t);
 static size_t	 make_garbage(unsigned char *, size_t, uint64_t, int);
 static size_t	 read_until_closed(int, unsigned char *, size_t, int);
-
-static void
-sleep_ms(int ms)
-{
-	struct timespec	ts;
-
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		continue;
-}
 
 static uint64_t
 xorshift(uint64_t *x)
@@ -251,7 +239,7 @@ good_main(void *arg)
 		if (fd == -1 && (fd = tu_try_connect(gs->port)) == -1) {
 			good_note(g, &g->errors, "client %u: connect: %s",
 			    g->id, strerror(errno));
-			sleep_ms(50);
+			tu_sleep_ms(50);
 			continue;
 		}
 		if (good_batch(g, fd, &rng, out, in) == -1) {
@@ -260,7 +248,7 @@ good_main(void *arg)
 			continue;
 		}
 		if (gs->pace_ms > 0)
-			sleep_ms(gs->pace_ms);
+			tu_sleep_ms(gs->pace_ms);
 	}
 	if (fd != -1)
 		(void)close(fd);
@@ -306,7 +294,7 @@ goods_start(struct goodset *gs, int port, unsigned n, uint32_t size_max,
 			ck_abort_msg("only %u of %u well-behaved clients got an "
 			    "echo within %d ms", ready, n, GOOD_START_MS);
 		}
-		sleep_ms(5);
+		tu_sleep_ms(5);
 	}
 }
 
@@ -332,7 +320,7 @@ goods_require_progress(struct goodset *gs, uint64_t since, const char *when)
 		ck_assert_msg(tu_now_ms() < deadline, "well-behaved clients "
 		    "made no progress %s (%llu frames)", when,
 		    (unsigned long long)since);
-		sleep_ms(5);
+		tu_sleep_ms(5);
 	}
 }
 
@@ -401,7 +389,7 @@ log_wait_line(struct server *s, const char *a, const char *b, const char *c,
 			return true;
 		if (tu_now_ms() >= deadline)
 			return false;
-		sleep_ms(10);
+		tu_sleep_ms(10);
 	}
 }
 
@@ -532,7 +520,7 @@ echo_newcomer_retry(struct server *s, int timeout_ms)
 		ck_assert_msg(tu_now_ms() < deadline, "no new client served "
 		    "within %d ms (%d attempts, each closed unanswered)",
 		    timeout_ms, tries);
-		sleep_ms(50);
+		tu_sleep_ms(50);
 	}
 	ck_assert_msg(got == sizeof(p) && memcmp(back, p, got) == 0,
 	    "the echo differs");
@@ -702,7 +690,7 @@ START_TEST(test_oversize_header)
 	server_start(&s, args);
 	goods_start(&gs, s.port, 3, 64 * KiB, 0);
 	/* Let every worker buffer the good clients touch become resident. */
-	sleep_ms(200);
+	tu_sleep_ms(200);
 	rss0 = server_rss_kib(&s);
 	seen = goods_frames(&gs);
 
@@ -861,7 +849,7 @@ START_TEST(test_reset_inside_frame)
 			tu_echo_check(fd, p, 10);
 		ck_assert(msgframe_write_full(fd, wire, len) == 0);
 		if (i % 2 == 0)
-			sleep_ms(50);	/* the server is inside the frame */
+			tu_sleep_ms(50);	/* the server is inside the frame */
 		tu_close_reset(fd);
 	}
 	for (i = 0; i < 10; i++)
@@ -909,7 +897,7 @@ dripper_main(void *arg)
 		}
 		atomic_fetch_add(&d->sent, 1);
 		for (t = 0; t < DRIP_MS && !atomic_load(d->stop); t += 20)
-			sleep_ms(20);
+			tu_sleep_ms(20);
 	}
 	return NULL;
 }
@@ -960,7 +948,7 @@ START_TEST(test_slowloris)
 		ck_assert(pthread_create(&d[i].tid, NULL, dripper_main,
 		    &d[i]) == 0);
 	}
-	sleep_ms(100);
+	tu_sleep_ms(100);
 
 	/* The newcomer: queued behind all of them. */
 	tu_fill_random(p, sizeof(p), 3);
@@ -1056,7 +1044,7 @@ START_TEST(test_non_reader)
 
 	server_start(&s, args);
 	goods_start(&gs, s.port, 2, 64 * KiB, 0);
-	sleep_ms(100);
+	tu_sleep_ms(100);
 	rss0 = server_rss_kib(&s);
 	seen = goods_frames(&gs);
 
@@ -1197,7 +1185,7 @@ START_TEST(test_connect_close_storm)
 		if (accepted >= STORM_THREADS * STORM_PER ||
 		    tu_now_ms() >= deadline)
 			break;
-		sleep_ms(100);
+		tu_sleep_ms(100);
 	}
 	ck_assert_msg(accepted >= STORM_THREADS * STORM_PER, "stats: "
 	    "accepted=%ld after %d connections", accepted,
@@ -1206,7 +1194,7 @@ START_TEST(test_connect_close_storm)
 
 	deadline = tu_now_ms() + LOG_WAIT_MS;
 	while ((n = server_fd_count(&s)) > base && tu_now_ms() < deadline)
-		sleep_ms(20);
+		tu_sleep_ms(20);
 	ck_assert_msg(n <= base, "server had %d descriptors before the storm "
 	    "and still %d after", base, n);
 
@@ -1263,7 +1251,7 @@ START_TEST(test_fd_exhaustion)
 
 	/* No spinning while out of descriptors. */
 	cpu0 = server_cpu_ms(&s);
-	sleep_ms(2000);
+	tu_sleep_ms(2000);
 	cpu1 = server_cpu_ms(&s);
 	ck_assert_msg(cpu1 - cpu0 < 500, "server used %ld ms of CPU in 2 s "
 	    "while out of descriptors", cpu1 - cpu0);

@@ -39,17 +39,6 @@
 
 /* --- Small helpers --------------------------------------------------- */
 
-static void
-sleep_ms(int ms)
-{
-	struct timespec ts;
-
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		continue;
-}
-
 static void *
 xmalloc(size_t n)
 {
@@ -131,7 +120,7 @@ log_wait_line(struct server *s, const char *a, const char *b, int timeout_ms)
 		}
 		if (tu_now_ms() >= deadline)
 			return false;
-		sleep_ms(10);
+		tu_sleep_ms(10);
 	}
 }
 
@@ -251,7 +240,7 @@ require_stat(struct server *s, const char *key, long want)
 			return;
 		}
 		free(line);
-		sleep_ms(50);
+		tu_sleep_ms(50);
 	}
 }
 
@@ -493,7 +482,7 @@ START_TEST(test_echo_split_and_coalesced)
 		else if ((chunk = chunk * 2) > len - off)
 			chunk = len - off;
 		send_raw(fd, wire + off, chunk);
-		sleep_ms(2);
+		tu_sleep_ms(2);
 	}
 	recv_expect(fd, payload, sizeof(payload));
 
@@ -504,7 +493,7 @@ START_TEST(test_echo_split_and_coalesced)
 	send_raw(fd, wire, off - 150);
 	for (i = 0; i < 3; i++)
 		recv_expect(fd, payload, 100 * (uint32_t)i);
-	sleep_ms(20);
+	tu_sleep_ms(20);
 	send_raw(fd, wire + off - 150, 150);
 	recv_expect(fd, payload, 300);
 
@@ -638,7 +627,7 @@ START_TEST(test_many_connections_no_leak)
 	}
 	deadline = tu_now_ms() + LOG_WAIT_MS;
 	while ((n = server_fd_count(&s)) > base && tu_now_ms() < deadline)
-		sleep_ms(20);
+		tu_sleep_ms(20);
 	ck_assert_msg(n <= base, "server had %d descriptors before 200 "
 	    "connections and %d after", base, n);
 	ck_assert(server_alive(&s));
@@ -781,7 +770,7 @@ START_TEST(test_eof_at_boundary)
 	ck_assert_msg(tu_wait_closed(fd, LOG_WAIT_MS),
 	    "server kept the connection open after a clean EOF");
 	close(fd);
-	sleep_ms(100);
+	tu_sleep_ms(100);
 	line = log_line_with(&s, "ended inside a frame", addr);
 	ck_assert_msg(line == NULL, "clean EOF logged as \"%s\"", line);
 	server_stop_clean(&s);
@@ -811,7 +800,7 @@ START_TEST(test_reset_logged)
 	msgframe_encode_header(wire, 100);
 	memset(wire + 4, 'x', 10);
 	send_raw(fd, wire, sizeof(wire));
-	sleep_ms(50);
+	tu_sleep_ms(50);
 	tu_close_reset(fd);
 	require_close_logged(&s, "connection reset", addr[1]);
 	require_stat(&s, "closed_reset", 2);
@@ -876,7 +865,7 @@ START_TEST(test_idle_timeout_active)
 		    "--idle-timeout 1", i, (unsigned long long)(last - t0),
 		    echo_result_str(r), strerror(e),
 		    (unsigned long long)worst);
-		sleep_ms(300);
+		tu_sleep_ms(300);
 	}
 	line = log_line_with(&s, "idle timeout", addr);
 	ck_assert_msg(line == NULL, "active client logged: %s", line);
@@ -1020,7 +1009,7 @@ START_TEST(test_io_timeout_stalled_reader)
 		if (t > worst)
 			worst = t;
 		served++;
-		sleep_ms(100);
+		tu_sleep_ms(100);
 	}
 	pthread_join(tid, NULL);
 	ck_assert_msg(line != NULL, "a client that never reads was not cut "
@@ -1070,7 +1059,7 @@ START_TEST(test_reject_when_full)
 				nclosed++;
 			}
 		}
-		sleep_ms(10);
+		tu_sleep_ms(10);
 	}
 	ck_assert_msg(nclosed >= EXTRAS - 1, "-q 1 with the only worker "
 	    "busy: %d of %d extra clients were closed within 1.5 s",
@@ -1132,14 +1121,14 @@ START_TEST(test_sigterm_under_load)
 	/* Wait until every client is busy; the extra ones wait queued. */
 	deadline = tu_now_ms() + 5000;
 	do {
-		sleep_ms(20);
+		tu_sleep_ms(20);
 		for (i = busy = 0; i < LOAD_CLIENTS; i++)
 			if (looper_rounds(&l[i]) >= 3)
 				busy++;
 	} while (busy < LOAD_CLIENTS && tu_now_ms() < deadline);
 	for (i = 0; i < LOAD_QUEUED; i++)
 		queued[i] = tu_connect(s.port);
-	sleep_ms(100);
+	tu_sleep_ms(100);
 
 	elapsed = stop_timed(&s, SIGTERM, &status);
 	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
@@ -1217,7 +1206,7 @@ START_TEST(test_sigterm_stalled_frame)
 	msgframe_encode_header(wire, 100);
 	memset(wire + 4, 'z', 10);
 	send_raw(fd, wire, sizeof(wire));
-	sleep_ms(100);
+	tu_sleep_ms(100);
 	elapsed = stop_timed(&s, SIGTERM, &status);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	    "exit status 0x%x after SIGTERM", status);
@@ -1245,7 +1234,7 @@ START_TEST(test_sigint_with_queued_client)
 	a = tu_connect(s.port);
 	tu_echo_check(a, p, sizeof(p));
 	b = tu_connect(s.port);
-	sleep_ms(100);
+	tu_sleep_ms(100);
 	elapsed = stop_timed(&s, SIGINT, &status);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	    "exit status 0x%x after SIGINT", status);
@@ -1397,7 +1386,7 @@ START_TEST(test_sighup_survives)
 	fd = tu_connect(s.port);
 	tu_echo_check(fd, p, sizeof(p));
 	ck_assert(kill(s.pid, SIGHUP) == 0);
-	sleep_ms(200);
+	tu_sleep_ms(200);
 	ck_assert_msg(server_alive(&s), "SIGHUP killed the server");
 	tu_echo_check(fd, p, sizeof(p));
 	close(fd);
@@ -1427,7 +1416,7 @@ START_TEST(test_client_vanishes_mid_echo)
 			close(fd);
 	}
 	free(big);
-	sleep_ms(200);
+	tu_sleep_ms(200);
 	ck_assert_msg(server_alive(&s), "server died when clients vanished");
 	fd = tu_connect(s.port);
 	tu_echo_check(fd, p, sizeof(p));

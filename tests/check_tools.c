@@ -29,7 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "msgframe.h"
@@ -533,17 +532,6 @@ START_TEST(test_bench_clean_run)
 }
 END_TEST
 
-static void
-sleep_ms(int ms)
-{
-	struct timespec ts;
-
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		continue;
-}
-
 /* The whole of a file the test wrote, NUL-terminated (free it). */
 static char *
 slurp(const char *path)
@@ -618,9 +606,9 @@ START_TEST(test_bench_reports_stall)
 	}
 	close(ofd);
 	close(efd);
-	sleep_ms(1000);
+	tu_sleep_ms(1000);
 	ck_assert(kill(pid, SIGSTOP) == 0);
-	sleep_ms(STALL_STOP_MS);
+	tu_sleep_ms(STALL_STOP_MS);
 	ck_assert(kill(pid, SIGCONT) == 0);
 	deadline = tu_now_ms() + RUN_TIMEOUT_MS;
 	while (waitpid(pid, &status, WNOHANG) == 0) {
@@ -630,7 +618,7 @@ START_TEST(test_bench_reports_stall)
 			ck_abort_msg("msgbench still running after %d ms",
 			    RUN_TIMEOUT_MS);
 		}
-		sleep_ms(10);
+		tu_sleep_ms(10);
 	}
 	out = slurp(outpath);
 	err = slurp(errpath);

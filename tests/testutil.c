@@ -42,8 +42,8 @@
 
 static unsigned	server_serial;
 
-static void
-sleep_ms(int ms)
+void
+tu_sleep_ms(int ms)
 {
 	struct timespec ts;
 
@@ -300,7 +300,7 @@ start(struct server *s, const char *const *args, unsigned long nofile)
 			ck_abort_msg("%s: no \"" LISTEN_NEEDLE "\" line "
 			    "within %d ms", prog, START_WAIT_MS);
 		}
-		sleep_ms(POLL_STEP_MS);
+		tu_sleep_ms(POLL_STEP_MS);
 	}
 	s->port = port;
 }
@@ -399,7 +399,7 @@ server_stop(struct server *s, int sig, int timeout_ms)
 			s->pid = -1;
 			return -1;
 		}
-		sleep_ms(5);
+		tu_sleep_ms(5);
 	}
 	s->pid = -1;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
@@ -462,7 +462,7 @@ server_log_wait(struct server *s, const char *needle, int timeout_ms)
 			return true;
 		if (tu_now_ms() >= deadline)
 			return false;
-		sleep_ms(POLL_STEP_MS);
+		tu_sleep_ms(POLL_STEP_MS);
 	}
 }
 
@@ -839,7 +839,7 @@ tu_run(const char *const *argv, const void *in, size_t inlen, char **out,
 				continue;
 			break;
 		}
-		sleep_ms(5);
+		tu_sleep_ms(5);
 	}
 	if (timedout) {
 		fprintf(stderr, "%s timed out; stdout:\n%s\nstderr:\n%s\n",
@@ -926,7 +926,7 @@ server_stats_line(struct server *s)
 		if (tu_now_ms() >= deadline)
 			ck_abort_msg("no stats line within %d ms of SIGUSR1",
 			    TU_LOG_WAIT_MS);
-		sleep_ms(10);
+		tu_sleep_ms(10);
 	}
 }
 

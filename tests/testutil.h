@@ -114,5 +114,7 @@ const char *tu_program(const char *envname);
 
 /* Milliseconds from CLOCK_MONOTONIC. */
 uint64_t tu_now_ms(void);
+/* Sleep ms milliseconds, resuming after signals. */
+void	tu_sleep_ms(int ms);
 
 #endif /* TESTUTIL_H */

@@ -1352,6 +1352,7 @@ START_TEST(test_worker_policy)
 	const char	*args[] = { "-t", "3", NULL, NULL, NULL };
 	struct server	 s;
 	char		 path[64], name[64];
+	uint64_t	 deadline;
 	int		 pols[16], n, i;
 
 	if (policies[_i].arg != NULL) {
@@ -1370,7 +1371,15 @@ START_TEST(test_worker_policy)
 	ck_assert(stat_policy(path, name, sizeof(name), &pols[0]));
 	ck_assert_msg(pols[0] == POLICY_OTHER, "main thread policy %d",
 	    pols[0]);
-	ck_assert_int_eq(thread_policies(&s, "msgsrv-signal", pols, 16), 1);
+	/*
+	 * The signal thread names itself after it starts, which may be after
+	 * the "listening" line (seen under valgrind): give it a moment.
+	 */
+	deadline = tu_now_ms() + LOG_WAIT_MS;
+	while ((n = thread_policies(&s, "msgsrv-signal", pols, 16)) == 0 &&
+	    tu_now_ms() < deadline)
+		tu_sleep_ms(10);
+	ck_assert_int_eq(n, 1);
 	ck_assert_int_eq(pols[0], POLICY_OTHER);
 	server_stop_clean(&s);
 }

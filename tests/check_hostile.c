@@ -110,7 +110,6 @@ static void	 set_timeouts(int, int);
 static uint64_t	 timed_echo(int, const void *, uint32_t, int);
 static void	 echo_newcomer(struct server *, int);
 static void	 echo_newcomer_retry(struct server *, int);
-static size_t	 put_frame(unsigned char *, const void *, uint32_t);
 static size_t	 make_garbage(unsigned char *, size_t, uint64_t, int);
 static size_t	 read_until_closed(int, unsigned char *, size_t, int);
 
@@ -529,15 +528,6 @@ echo_newcomer_retry(struct server *s, int timeout_ms)
 	    (unsigned long long)(tu_now_ms() - t0), timeout_ms);
 }
 
-static size_t
-put_frame(unsigned char *dst, const void *payload, uint32_t len)
-{
-	msgframe_encode_header(dst, len);
-	if (len != 0)
-		memcpy(dst + MSGFRAME_HEADER_SIZE, payload, len);
-	return MSGFRAME_HEADER_SIZE + (size_t)len;
-}
-
 /*
  * cap bytes of garbage from seed:
  *   kind 0  uniformly random bytes;
@@ -644,9 +634,9 @@ START_TEST(test_header_zero_and_max)
 	tu_echo_check(fd, p, max);
 	tu_echo_check(fd, NULL, 0);
 	/* 0, max, 0 in a single write: the echo must split them right. */
-	off += put_frame(wire + off, NULL, 0);
-	off += put_frame(wire + off, p, max);
-	off += put_frame(wire + off, NULL, 0);
+	off += tu_put_frame(wire + off, NULL, 0);
+	off += tu_put_frame(wire + off, p, max);
+	off += tu_put_frame(wire + off, NULL, 0);
 	ck_assert(msgframe_write_full(fd, wire, off) == 0);
 	n = (size_t)msgframe_read_full(fd, back, off);
 	ck_assert_msg(n == off, "pipelined 0/max/0: %zu of %zu bytes came "
@@ -840,7 +830,7 @@ START_TEST(test_reset_inside_frame)
 		msgframe_encode_header(wire, 1000);
 		len = 2;
 	} else
-		len = put_frame(wire, p, 1000) - 500;
+		len = tu_put_frame(wire, p, 1000) - 500;
 
 	for (i = 0; i < 10; i++) {
 		fd = tu_connect(s.port);

@@ -57,16 +57,6 @@ send_raw(int fd, const void *buf, size_t len)
 	    "write of %zu raw bytes: %s", len, strerror(errno));
 }
 
-/* Append a frame to dst; returns the bytes written. */
-static size_t
-put_frame(unsigned char *dst, const void *payload, uint32_t len)
-{
-	msgframe_encode_header(dst, len);
-	if (len != 0)
-		memcpy(dst + MSGFRAME_HEADER_SIZE, payload, len);
-	return MSGFRAME_HEADER_SIZE + (size_t)len;
-}
-
 /* Receive one frame and require exactly payload[0..len). */
 static void
 recv_expect(int fd, const void *payload, uint32_t len)
@@ -475,7 +465,7 @@ START_TEST(test_echo_split_and_coalesced)
 	tu_fill_random(payload, sizeof(payload), 7);
 
 	/* One frame, header byte by byte, payload in growing chunks. */
-	len = put_frame(wire, payload, sizeof(payload));
+	len = tu_put_frame(wire, payload, sizeof(payload));
 	for (off = 0, chunk = 1; off < len; off += chunk) {
 		if (off < MSGFRAME_HEADER_SIZE)
 			chunk = 1;
@@ -489,7 +479,7 @@ START_TEST(test_echo_split_and_coalesced)
 	/* Three frames and a half in one write, then the other half. */
 	off = 0;
 	for (i = 0; i < 4; i++)
-		off += put_frame(wire + off, payload, 100 * (uint32_t)i);
+		off += tu_put_frame(wire + off, payload, 100 * (uint32_t)i);
 	send_raw(fd, wire, off - 150);
 	for (i = 0; i < 3; i++)
 		recv_expect(fd, payload, 100 * (uint32_t)i);
@@ -657,8 +647,8 @@ START_TEST(test_oversize_closes_only_that)
 	tu_echo_check(b, p, sizeof(p));
 	tu_local_addr(a, addr, sizeof(addr));
 
-	off += put_frame(wire + off, p, 10);
-	off += put_frame(wire + off, p, 20);
+	off += tu_put_frame(wire + off, p, 10);
+	off += tu_put_frame(wire + off, p, 20);
 	msgframe_encode_header(wire + off, 1025);
 	off += MSGFRAME_HEADER_SIZE;
 	send_raw(a, wire, off);

@@ -532,38 +532,6 @@ START_TEST(test_bench_clean_run)
 }
 END_TEST
 
-/* The whole of a file the test wrote, NUL-terminated (free it). */
-static char *
-slurp(const char *path)
-{
-	char	*buf;
-	size_t	 len = 0, cap = 4096;
-	ssize_t	 n;
-	int	 fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	ck_assert_msg(fd != -1, "%s: %s", path, strerror(errno));
-	buf = malloc(cap);
-	ck_assert(buf != NULL);
-	for (;;) {
-		if (len + 1 == cap) {
-			buf = realloc(buf, cap *= 2);
-			ck_assert(buf != NULL);
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n == -1 && errno == EINTR)
-			continue;
-		ck_assert_msg(n >= 0, "%s: %s", path, strerror(errno));
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	close(fd);
-	(void)unlink(path);
-	return buf;
-}
-
 /*
  * A load generator that is held up makes the server look slow: msgbench
  * must notice.  Stop it with SIGSTOP for 2 s in the middle of a run; it
@@ -620,8 +588,11 @@ START_TEST(test_bench_reports_stall)
 		}
 		tu_sleep_ms(10);
 	}
-	out = slurp(outpath);
-	err = slurp(errpath);
+	out = tu_read_file(outpath, NULL);
+	err = tu_read_file(errpath, NULL);
+	ck_assert(out != NULL && err != NULL);
+	(void)unlink(outpath);
+	(void)unlink(errpath);
 	expect_exit(status, 0, "msgbench stopped for a while", err);
 	ck_assert_msg(json_number(out, "client_stall_ms") >=
 	    STALL_STOP_MS - STALL_MARGIN_MS, "a %d ms stop not reported: %s",

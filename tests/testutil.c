@@ -103,9 +103,8 @@ child_fail(const char *what)
 	_exit(127);
 }
 
-/* The whole of a file, NUL-terminated; NULL if it cannot be read. */
-static char *
-read_file(const char *path, size_t *lenp)
+char *
+tu_read_file(const char *path, size_t *lenp)
 {
 	char	*buf, *nbuf;
 	size_t	 len = 0, cap = 4096;
@@ -147,7 +146,7 @@ print_log(const struct server *s, const char *why)
 {
 	char	*log;
 
-	log = read_file(s->logpath, NULL);
+	log = tu_read_file(s->logpath, NULL);
 	fprintf(stderr, "---- %s: %s (pid %ld) ----\n%s---- end of %s ----\n",
 	    why, s->logpath, (long)s->pid, log != NULL ? log : "(unreadable)\n",
 	    s->logpath);
@@ -279,7 +278,7 @@ start(struct server *s, const char *const *args, unsigned long nofile)
 
 	deadline = tu_now_ms() + START_WAIT_MS;
 	for (;;) {
-		if ((log = read_file(s->logpath, NULL)) != NULL) {
+		if ((log = tu_read_file(s->logpath, NULL)) != NULL) {
 			port = parse_listen_port(log);
 			free(log);
 		}
@@ -427,7 +426,7 @@ server_log_read(struct server *s)
 {
 	char	*log;
 
-	log = read_file(s->logpath, NULL);
+	log = tu_read_file(s->logpath, NULL);
 	ck_assert_msg(log != NULL, "cannot read %s: %s", s->logpath,
 	    strerror(errno));
 	return log;
@@ -475,7 +474,7 @@ server_cpu_ms(struct server *s)
 	int		 field;
 
 	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)s->pid);
-	stat = read_file(path, NULL);
+	stat = tu_read_file(path, NULL);
 	ck_assert_msg(stat != NULL, "%s: %s", path, strerror(errno));
 	/* comm (field 2) may hold spaces and parentheses: skip to its end. */
 	if ((p = strrchr(stat, ')')) == NULL) {
@@ -506,7 +505,7 @@ server_rss_kib(struct server *s)
 	long	 kib;
 
 	snprintf(path, sizeof(path), "/proc/%ld/status", (long)s->pid);
-	status = read_file(path, NULL);
+	status = tu_read_file(path, NULL);
 	ck_assert_msg(status != NULL, "%s: %s", path, strerror(errno));
 	if ((p = strstr(status, "\nVmRSS:")) == NULL ||
 	    sscanf(p + 7, "%ld", &kib) != 1) {
@@ -625,6 +624,15 @@ tu_fill_random(void *buf, size_t n, uint64_t seed)
 		}
 		p[i] = (unsigned char)(v >> (8 * (i % 8)));
 	}
+}
+
+size_t
+tu_put_frame(unsigned char *dst, const void *payload, uint32_t len)
+{
+	msgframe_encode_header(dst, len);
+	if (len != 0)
+		memcpy(dst + MSGFRAME_HEADER_SIZE, payload, len);
+	return MSGFRAME_HEADER_SIZE + (size_t)len;
 }
 
 void

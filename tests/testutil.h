@@ -94,6 +94,8 @@ bool	tu_wait_closed(int fd, int timeout_ms);
 
 /* Fill buf with n pseudorandom bytes from seed (xorshift; reproducible). */
 void	tu_fill_random(void *buf, size_t n, uint64_t seed);
+/* Write a frame (header, then payload[0..len)) to dst; returns its size. */
+size_t	tu_put_frame(unsigned char *dst, const void *payload, uint32_t len);
 /* Send one frame and check that the identical frame comes back. */
 void	tu_echo_check(int fd, const void *payload, uint32_t len);
 
@@ -111,6 +113,10 @@ int	tu_run(const char *const *argv, const void *in, size_t inlen,
 /* The path of a built program from the environment ($MSGSERVERD ...);
  * fails the test when unset. */
 const char *tu_program(const char *envname);
+
+/* The whole of a file, NUL-terminated (free it); NULL if it cannot be
+ * read.  The length goes to *lenp unless lenp is NULL. */
+char	*tu_read_file(const char *path, size_t *lenp);
 
 /* Milliseconds from CLOCK_MONOTONIC. */
 uint64_t tu_now_ms(void);

@@ -21,8 +21,8 @@
  *     conditions, so no waiter can miss it.
  *
  * A failing pthread lock, unlock, wait or signal means a corrupt or
- * misused object: a programming error, so we abort() as libuv does rather
- * than run on with the queue's invariants in doubt.
+ * misused object: a programming error, so sync.h abort()s as libuv does
+ * rather than run on with the queue's invariants in doubt.
  */
 #include "config.h"
 
@@ -32,6 +32,7 @@
 #include <time.h>
 
 #include "queue.h"
+#include "sync.h"
 
 struct queue {
 	pthread_mutex_t	 lock;
@@ -47,68 +48,9 @@ struct queue {
 	int		 closed;
 };
 
-static void	lock(struct queue *);
-static void	unlock(struct queue *);
-static void	wait_on(pthread_cond_t *, struct queue *);
-static void	signal_one(pthread_cond_t *);
-static void	signal_all(pthread_cond_t *);
-static int	cond_init(pthread_cond_t *);
 static void	put(struct queue *, const struct conn *);
 static void	take(struct queue *, struct conn *);
 static void	wait_not_full(struct queue *);
-
-static void
-lock(struct queue *q)
-{
-	if (pthread_mutex_lock(&q->lock) != 0)
-		abort();
-}
-
-static void
-unlock(struct queue *q)
-{
-	if (pthread_mutex_unlock(&q->lock) != 0)
-		abort();
-}
-
-static void
-wait_on(pthread_cond_t *cv, struct queue *q)
-{
-	if (pthread_cond_wait(cv, &q->lock) != 0)
-		abort();
-}
-
-static void
-signal_one(pthread_cond_t *cv)
-{
-	if (pthread_cond_signal(cv) != 0)
-		abort();
-}
-
-static void
-signal_all(pthread_cond_t *cv)
-{
-	if (pthread_cond_broadcast(cv) != 0)
-		abort();
-}
-
-/*
- * A condition on CLOCK_MONOTONIC, so that a timed wait added later is not
- * thrown off by the wall clock being stepped.  Returns 0 or an errno value.
- */
-static int
-cond_init(pthread_cond_t *cv)
-{
-	pthread_condattr_t	attr;
-	int			error;
-
-	if ((error = pthread_condattr_init(&attr)) != 0)
-		return error;
-	if ((error = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC)) == 0)
-		error = pthread_cond_init(cv, &attr);
-	(void)pthread_condattr_destroy(&attr);
-	return error;
-}
 
 /* Copy c into the tail slot and wake a worker if one sleeps.  Lock held,
  * a slot free. */
@@ -121,7 +63,7 @@ put(struct queue *q, const struct conn *c)
 		q->in = 0;
 	q->count++;
 	if (q->pop_waiters > 0)
-		signal_one(&q->not_empty);
+		sync_signal(&q->not_empty);
 }
 
 /* Copy the head slot into *out and wake a pusher if one sleeps.  Lock held,
@@ -134,7 +76,7 @@ take(struct queue *q, struct conn *out)
 		q->out = 0;
 	q->count--;
 	if (q->push_waiters > 0)
-		signal_one(&q->not_full);
+		sync_signal(&q->not_full);
 }
 
 struct queue *
@@ -154,23 +96,10 @@ queue_create(size_t capacity)
 		goto fail_data;
 	q->capacity = capacity;
 
-	if ((error = pthread_mutex_init(&q->lock, NULL)) != 0)
-		goto fail_mutex;
-	if ((error = cond_init(&q->not_empty)) != 0)
-		goto fail_not_empty;
-	if ((error = cond_init(&q->not_full)) != 0)
-		goto fail_not_full;
+	sync_mutex_init(&q->lock);
+	sync_cond_init(&q->not_empty);
+	sync_cond_init(&q->not_full);
 	return q;
-
-fail_not_full:
-	(void)pthread_cond_destroy(&q->not_empty);
-fail_not_empty:
-	(void)pthread_mutex_destroy(&q->lock);
-fail_mutex:
-	free(q->data);
-	free(q);
-	errno = error;
-	return NULL;
 
 fail_data:
 	/* free() may not clobber errno before POSIX 2024: keep calloc's. */
@@ -200,7 +129,7 @@ wait_not_full(struct queue *q)
 {
 	while (q->count == q->capacity && !q->closed) {
 		q->push_waiters++;
-		wait_on(&q->not_full, q);
+		sync_wait(&q->not_full, &q->lock);
 		q->push_waiters--;
 	}
 }
@@ -210,7 +139,7 @@ queue_wait_space(struct queue *q)
 {
 	enum queue_status	st;
 
-	lock(q);
+	sync_lock(&q->lock);
 	wait_not_full(q);
 	if (q->closed)
 		st = QUEUE_CLOSED;
@@ -221,9 +150,9 @@ queue_wait_space(struct queue *q)
 		 * from a blocked queue_push: it would sleep by a free slot.
 		 */
 		if (q->push_waiters > 0)
-			signal_one(&q->not_full);
+			sync_signal(&q->not_full);
 	}
-	unlock(q);
+	sync_unlock(&q->lock);
 	return st;
 }
 
@@ -232,7 +161,7 @@ queue_push(struct queue *q, const struct conn *c)
 {
 	enum queue_status	st;
 
-	lock(q);
+	sync_lock(&q->lock);
 	wait_not_full(q);
 	if (q->closed)
 		st = QUEUE_CLOSED;
@@ -240,7 +169,7 @@ queue_push(struct queue *q, const struct conn *c)
 		put(q, c);
 		st = QUEUE_OK;
 	}
-	unlock(q);
+	sync_unlock(&q->lock);
 	return st;
 }
 
@@ -249,7 +178,7 @@ queue_try_push(struct queue *q, const struct conn *c)
 {
 	enum queue_status	st;
 
-	lock(q);
+	sync_lock(&q->lock);
 	if (q->closed)
 		st = QUEUE_CLOSED;
 	else if (q->count == q->capacity)
@@ -258,7 +187,7 @@ queue_try_push(struct queue *q, const struct conn *c)
 		put(q, c);
 		st = QUEUE_OK;
 	}
-	unlock(q);
+	sync_unlock(&q->lock);
 	return st;
 }
 
@@ -267,10 +196,10 @@ queue_pop(struct queue *q, struct conn *out)
 {
 	enum queue_status	st;
 
-	lock(q);
+	sync_lock(&q->lock);
 	while (q->count == 0 && !q->closed) {
 		q->pop_waiters++;
-		wait_on(&q->not_empty, q);
+		sync_wait(&q->not_empty, &q->lock);
 		q->pop_waiters--;
 	}
 	/* Closed wins over queued items: the closer drains them. */
@@ -280,7 +209,7 @@ queue_pop(struct queue *q, struct conn *out)
 		take(q, out);
 		st = QUEUE_OK;
 	}
-	unlock(q);
+	sync_unlock(&q->lock);
 	return st;
 }
 
@@ -289,30 +218,30 @@ queue_drain_one(struct queue *q, struct conn *out)
 {
 	enum queue_status	st;
 
-	lock(q);
+	sync_lock(&q->lock);
 	if (q->count == 0)
 		st = QUEUE_CLOSED;
 	else {
 		take(q, out);
 		st = QUEUE_OK;
 	}
-	unlock(q);
+	sync_unlock(&q->lock);
 	return st;
 }
 
 void
 queue_close(struct queue *q)
 {
-	lock(q);
+	sync_lock(&q->lock);
 	q->closed = 1;
 	/*
 	 * Broadcast before unlocking: once a woken waiter returns, its owner
 	 * may queue_destroy(), and a broadcast after our unlock would then
 	 * touch freed memory.
 	 */
-	signal_all(&q->not_empty);
-	signal_all(&q->not_full);
-	unlock(q);
+	sync_broadcast(&q->not_empty);
+	sync_broadcast(&q->not_full);
+	sync_unlock(&q->lock);
 }
 
 size_t
@@ -320,9 +249,9 @@ queue_length(struct queue *q)
 {
 	size_t	n;
 
-	lock(q);
+	sync_lock(&q->lock);
 	n = q->count;
-	unlock(q);
+	sync_unlock(&q->lock);
 	return n;
 }
 

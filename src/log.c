@@ -20,14 +20,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "errstr.h"
 #include "log.h"
+#include "msgframe.h"
 
 /* One line, prefix and newline included; longer messages end in "...". */
+/* vlog's err for "append no error text". */
+#define NO_ERR		0
 #define LOG_LINE_MAX	1024
 #define LOG_IDENT_MAX	64
 #define LOG_ELLIPSIS	"..."
 
-static void	vlog(int prio, bool with_errno, const char *fmt, va_list ap)
+static void	vlog(int prio, int err, const char *fmt, va_list ap)
 		    LOG_PRINTF(3, 0);
 static bool	append(char *buf, size_t size, size_t *off,
 		    const char *fmt, ...) LOG_PRINTF(4, 5);
@@ -35,8 +39,6 @@ static bool	vappend(char *buf, size_t size, size_t *off,
 		    const char *fmt, va_list ap) LOG_PRINTF(4, 0);
 static void	sanitize(char *s, size_t len);
 static const char *level_word(int prio);
-static const char *errstr(int errnum, char *buf, size_t len);
-static void	write_all(int fd, const char *buf, size_t len);
 
 /*
  * Written only by log_init(), before threads start (thread creation orders
@@ -84,7 +86,7 @@ log_error(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(LOG_ERR, false, fmt, ap);
+	vlog(LOG_ERR, NO_ERR, fmt, ap);
 	va_end(ap);
 }
 
@@ -96,7 +98,7 @@ log_warn(const char *fmt, ...)
 	if (log_get_verbosity() < LOG_NORMAL)
 		return;
 	va_start(ap, fmt);
-	vlog(LOG_WARNING, true, fmt, ap);
+	vlog(LOG_WARNING, errno, fmt, ap);
 	va_end(ap);
 }
 
@@ -108,7 +110,31 @@ log_warnx(const char *fmt, ...)
 	if (log_get_verbosity() < LOG_NORMAL)
 		return;
 	va_start(ap, fmt);
-	vlog(LOG_WARNING, false, fmt, ap);
+	vlog(LOG_WARNING, NO_ERR, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_warnc(int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (log_get_verbosity() < LOG_NORMAL)
+		return;
+	va_start(ap, fmt);
+	vlog(LOG_WARNING, err, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_infoc(int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (log_get_verbosity() < LOG_NORMAL)
+		return;
+	va_start(ap, fmt);
+	vlog(LOG_INFO, err, fmt, ap);
 	va_end(ap);
 }
 
@@ -120,7 +146,7 @@ log_info(const char *fmt, ...)
 	if (log_get_verbosity() < LOG_NORMAL)
 		return;
 	va_start(ap, fmt);
-	vlog(LOG_INFO, false, fmt, ap);
+	vlog(LOG_INFO, NO_ERR, fmt, ap);
 	va_end(ap);
 }
 
@@ -132,7 +158,7 @@ log_debug(const char *fmt, ...)
 	if (log_get_verbosity() < LOG_VERBOSE)
 		return;
 	va_start(ap, fmt);
-	vlog(LOG_DEBUG, false, fmt, ap);
+	vlog(LOG_DEBUG, NO_ERR, fmt, ap);
 	va_end(ap);
 }
 
@@ -142,7 +168,7 @@ fatal(int status, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(LOG_ERR, true, fmt, ap);
+	vlog(LOG_ERR, errno, fmt, ap);
 	va_end(ap);
 	exit(status);
 }
@@ -153,22 +179,21 @@ fatalx(int status, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(LOG_ERR, false, fmt, ap);
+	vlog(LOG_ERR, NO_ERR, fmt, ap);
 	va_end(ap);
 	exit(status);
 }
 
 /*
- * Format and emit one line.  errno is read first (for with_errno) and
- * restored last, so callers can log between a failing call and their own
- * errno check.
+ * Format and emit one line, with err's text appended unless it is NO_ERR.
+ * errno is restored last, so callers can log between a failing call and
+ * their own errno check.
  */
 static void
-vlog(int prio, bool with_errno, const char *fmt, va_list ap)
+vlog(int prio, int err, const char *fmt, va_list ap)
 {
 	/* Room for the ellipsis and newline past LOG_LINE_MAX - 1 content. */
 	char line[LOG_LINE_MAX + sizeof(LOG_ELLIPSIS) + 1];
-	char ebuf[128];
 	const size_t cap = LOG_LINE_MAX;
 	struct timespec ts;
 	struct tm tm;
@@ -197,9 +222,8 @@ vlog(int prio, bool with_errno, const char *fmt, va_list ap)
 	msg = off;
 	if (ok)
 		ok = vappend(line, cap, &off, fmt, ap);
-	if (ok && with_errno)
-		ok = append(line, cap, &off, ": %s",
-		    errstr(saved_errno, ebuf, sizeof(ebuf)));
+	if (ok && err != NO_ERR)
+		ok = append(line, cap, &off, ": %s", errstr(err));
 	/* A value with a newline (a user name, a host) must not forge lines. */
 	sanitize(line + msg, off - msg);
 	if (!ok) {
@@ -212,7 +236,8 @@ vlog(int prio, bool with_errno, const char *fmt, va_list ap)
 		syslog(prio, "%s", line);
 	} else {
 		line[off++] = '\n';
-		write_all(STDERR_FILENO, line, off);
+		/* Nothing sensible can be done when stderr itself fails. */
+		(void)msgframe_write_full(STDERR_FILENO, line, off);
 	}
 	errno = saved_errno;
 }
@@ -277,40 +302,5 @@ level_word(int prio)
 		return "debug: ";
 	default:
 		return "";
-	}
-}
-
-/* strerror(3) is not required to be thread-safe; strerror_r has two
- * incompatible signatures (GNU and XSI), chosen by the feature macros. */
-static const char *
-errstr(int errnum, char *buf, size_t len)
-{
-#if defined(__GLIBC__) && defined(_GNU_SOURCE)
-	return strerror_r(errnum, buf, len);
-#else
-	if (strerror_r(errnum, buf, len) != 0)
-		(void)snprintf(buf, len, "error %d", errnum);
-	return buf;
-#endif
-}
-
-/*
- * A pipe or terminal may take the line in pieces; retry until all is out.
- * Nothing sensible can be done when stderr itself fails, so give up silently.
- */
-static void
-write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, buf, len);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return;
-		}
-		buf += n;
-		len -= (size_t)n;
 	}
 }

@@ -11,8 +11,11 @@
  *   log_warn*  shown unless --quiet
  *   log_info   start-up, shutdown and per-connection errors; shown unless --quiet
  *   log_debug  per-connection detail, shown with --verbose
- * log_warn appends ": strerror(errno)"; log_warnx does not.  fatal/fatalx
- * log at error level and exit with the given status.
+ * log_warn appends ": " and errno's text; log_warnx does not; log_warnc and
+ * log_infoc append the text of the error number they are given (for
+ * pthread calls and saved errors, which do not set errno).  The text comes
+ * from errstr.h, never from strerror(3), so any thread may log.
+ * fatal/fatalx log at error level and exit with the given status.
  */
 #ifndef LOG_H
 #define LOG_H
@@ -45,6 +48,8 @@ int	log_get_verbosity(void);
 void	log_error(const char *fmt, ...) LOG_PRINTF(1, 2);
 void	log_warn(const char *fmt, ...) LOG_PRINTF(1, 2);
 void	log_warnx(const char *fmt, ...) LOG_PRINTF(1, 2);
+void	log_warnc(int err, const char *fmt, ...) LOG_PRINTF(2, 3);
+void	log_infoc(int err, const char *fmt, ...) LOG_PRINTF(2, 3);
 void	log_info(const char *fmt, ...) LOG_PRINTF(1, 2);
 void	log_debug(const char *fmt, ...) LOG_PRINTF(1, 2);
 void	fatal(int status, const char *fmt, ...) LOG_PRINTF(2, 3) LOG_NORETURN;

@@ -1,5 +1,5 @@
 /*
- * listener.c - the listening socket and one step of the accept loop.
+ * listener.c - one listening socket and one step of its accept loop.
  */
 #include "config.h"
 
@@ -11,42 +11,58 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "errstr.h"
 #include "listener.h"
 #include "log.h"
+#include "netutil.h"
+#include "ratelimit.h"
+#include "sync.h"
 
 #define BACKOFF_MIN_MS	1
 #define BACKOFF_MAX_MS	100
 
-static int	bind_one(const struct addrinfo *ai, int backlog);
-static int	accept_fd(int lfd, struct sockaddr_storage *ss, socklen_t *len);
-static void	out_of_fds(struct listener *l, int err);
-static int	open_reserve(void);
-static uint64_t	now_ns(void);
+struct listener {
+	pthread_mutex_t		lock;		/* guards fd: wake vs close */
+	int			fd;
+	int			reserve_fd;	/* spare fd to shed with on EMFILE */
+	bool			shed_when_out_of_fds;
+	bool			loopback;
+	atomic_bool		woken;
+	char			name[NETUTIL_ADDRSTRLEN];
+	/* Only the accepting thread touches these. */
+	unsigned		backoff_ms;	/* EMFILE back-off, 0 when fine */
+	struct ratelimit	fd_warning;
+	struct ratelimit	reject_warning;
+	/* Written by the accepting thread, read by anyone. */
+	_Atomic uint64_t	accepted;
+	_Atomic uint64_t	rejected;
+	_Atomic uint64_t	accept_pauses;
+};
 
-int
-listener_open(struct listener *l, const char *host, const char *port,
-    int backlog, bool shed_when_out_of_fds, char *err, size_t errlen)
+static int	bind_one(const struct addrinfo *ai, int backlog);
+static bool	is_loopback(const struct sockaddr_storage *ss);
+static void	out_of_fds(struct listener *l, int err);
+static void	pause_ms(unsigned ms);
+static int	open_reserve(void);
+static void	count(_Atomic uint64_t *counter);
+
+struct listener *
+listener_open(const char *host, const char *port, int backlog,
+    bool shed_when_out_of_fds, char *err, size_t errlen)
 {
 	struct addrinfo hints, *res, *ai;
 	struct sockaddr_storage ss;
 	socklen_t sslen = sizeof(ss);
+	struct listener *l;
 	int rc, fd = -1, saved = 0;
-
-	memset(l, 0, sizeof(*l));
-	l->fd = l->reserve_fd = -1;
-	if (pthread_mutex_init(&l->lock, NULL) != 0)
-		abort();
-	l->shed_when_out_of_fds = shed_when_out_of_fds;
-	atomic_init(&l->woken, false);
-	atomic_init(&l->accepted, 0);
-	atomic_init(&l->rejected, 0);
-	atomic_init(&l->fd_exhausted, 0);
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
@@ -56,8 +72,9 @@ listener_open(struct listener *l, const char *host, const char *port,
 		host = NULL;
 	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
 		snprintf(err, errlen, "cannot resolve bind address '%s': %s",
-		    host != NULL ? host : "*", gai_strerror(rc));
-		return -1;
+		    host != NULL ? host : "*", rc == EAI_SYSTEM ?
+		    errstr(errno) : gai_strerror(rc));
+		return NULL;
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		if ((fd = bind_one(ai, backlog)) != -1)
@@ -67,24 +84,40 @@ listener_open(struct listener *l, const char *host, const char *port,
 	freeaddrinfo(res);
 	if (fd == -1) {
 		snprintf(err, errlen, "cannot listen on %s port %s: %s",
-		    host != NULL ? host : "*", port, strerror(saved));
-		return -1;
+		    host != NULL ? host : "*", port, errstr(saved));
+		return NULL;
 	}
 	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == -1) {
-		snprintf(err, errlen, "getsockname: %s", strerror(errno));
+		snprintf(err, errlen, "getsockname: %s", errstr(errno));
 		(void)close(fd);
-		return -1;
+		return NULL;
 	}
+	if ((l = calloc(1, sizeof(*l))) == NULL) {
+		snprintf(err, errlen, "cannot allocate a listener: %s",
+		    errstr(errno));
+		(void)close(fd);
+		return NULL;
+	}
+	sync_mutex_init(&l->lock);
+	l->fd = fd;
+	l->reserve_fd = -1;
+	l->shed_when_out_of_fds = shed_when_out_of_fds;
+	l->loopback = is_loopback(&ss);
+	l->fd_warning.interval_ns = CLOCK_NS_PER_S;
+	l->reject_warning.interval_ns = CLOCK_NS_PER_S;
+	atomic_init(&l->woken, false);
+	atomic_init(&l->accepted, 0);
+	atomic_init(&l->rejected, 0);
+	atomic_init(&l->accept_pauses, 0);
 	netutil_format_addr((struct sockaddr *)&ss, sslen, l->name,
 	    sizeof(l->name));
 	if (shed_when_out_of_fds && (l->reserve_fd = open_reserve()) == -1) {
 		snprintf(err, errlen, "cannot open a reserve descriptor: %s",
-		    strerror(errno));
-		(void)close(fd);
-		return -1;
+		    errstr(errno));
+		listener_destroy(l);
+		return NULL;
 	}
-	l->fd = fd;
-	return 0;
+	return l;
 }
 
 /* A bound, listening socket for ai, or -1 with errno set. */
@@ -115,37 +148,49 @@ fail:
 	return -1;
 }
 
+static bool
+is_loopback(const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+
+	switch (ss->ss_family) {
+	case AF_INET:
+		return (ntohl(sin->sin_addr.s_addr) >> 24) == IN_LOOPBACKNET;
+	case AF_INET6:
+		return IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr);
+	default:
+		return false;
+	}
+}
+
 int
 listener_accept(struct listener *l, struct conn *c)
 {
-	struct timespec pause;
 	int fd, on = 1;
 
 	for (;;) {
 		if (atomic_load(&l->woken))
 			return -1;
 		c->peerlen = sizeof(c->peer);
-		fd = accept_fd(l->fd, &c->peer, &c->peerlen);
+		fd = accept4(l->fd, (struct sockaddr *)&c->peer, &c->peerlen,
+		    SOCK_CLOEXEC);
 		if (fd != -1)
 			break;
 		switch (errno) {
 		case EMFILE:
 		case ENFILE:
-			out_of_fds(l, errno);
-			break;
 		case ENOBUFS:
 		case ENOMEM:
-			/* Memory pressure: pause like for descriptors. */
+			/* Out of descriptors or memory: pause (out_of_fds). */
 			out_of_fds(l, errno);
 			break;
 		case EINVAL:
 			/* shutdown() by listener_wake(): loop to see woken. */
 			if (atomic_load(&l->woken))
 				return -1;
-			log_warn("accept");
-			pause.tv_sec = 0;
-			pause.tv_nsec = 100 * 1000000;
-			(void)nanosleep(&pause, NULL);
+			log_warn("accept on %s", l->name);
+			pause_ms(100);
 			break;
 		default:
 			/*
@@ -160,10 +205,10 @@ listener_accept(struct listener *l, struct conn *c)
 	/* The echo is one write per batch: never hold it back for Nagle. */
 	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) == -1 &&
 	    errno != EINVAL)
-		log_debug("TCP_NODELAY: %s", strerror(errno));
+		log_debug("TCP_NODELAY: %s", errstr(errno));
 	c->fd = fd;
-	c->accepted_ns = now_ns();
-	atomic_fetch_add_explicit(&l->accepted, 1, memory_order_relaxed);
+	c->accepted_ns = clock_now_ns();
+	count(&l->accepted);
 	return 0;
 }
 
@@ -172,55 +217,74 @@ listener_reject(struct listener *l, struct conn *c)
 {
 	(void)close(c->fd);
 	c->fd = -1;
-	atomic_fetch_add_explicit(&l->rejected, 1, memory_order_relaxed);
+	count(&l->rejected);
+	/* One line a second at most, with the running count. */
+	if (ratelimit_allow(&l->reject_warning, c->accepted_ns))
+		log_warnx("queue full: rejected a connection on %s (%llu so "
+		    "far)", l->name, (unsigned long long)atomic_load_explicit(
+		    &l->rejected, memory_order_relaxed));
 }
 
 void
 listener_wake(struct listener *l)
 {
-	if (pthread_mutex_lock(&l->lock) != 0)
-		abort();
+	sync_lock(&l->lock);
 	atomic_store(&l->woken, true);
 	/*
 	 * On Linux shutdown() of a listening socket makes a blocked accept()
 	 * return EINVAL at once: no signal games, and no close() of a
 	 * descriptor another thread is blocked on.  The mutex keeps
 	 * listener_close() from closing (and the number being reused) while
-	 * we use it.
+	 * we use it; shutdown() of a listening socket does not block.
 	 */
 	if (l->fd != -1)
 		(void)shutdown(l->fd, SHUT_RDWR);
-	if (pthread_mutex_unlock(&l->lock) != 0)
-		abort();
+	sync_unlock(&l->lock);
 }
 
 void
 listener_close(struct listener *l)
 {
-	if (pthread_mutex_lock(&l->lock) != 0)
-		abort();
+	sync_lock(&l->lock);
 	if (l->fd != -1)
 		(void)close(l->fd);
 	if (l->reserve_fd != -1)
 		(void)close(l->reserve_fd);
 	l->fd = l->reserve_fd = -1;
-	if (pthread_mutex_unlock(&l->lock) != 0)
-		abort();
-	(void)pthread_mutex_destroy(&l->lock);
+	sync_unlock(&l->lock);
 }
 
-static int
-accept_fd(int lfd, struct sockaddr_storage *ss, socklen_t *len)
+void
+listener_destroy(struct listener *l)
 {
-#ifdef HAVE_ACCEPT4
-	return accept4(lfd, (struct sockaddr *)ss, len, SOCK_CLOEXEC);
-#else
-	int fd;
+	if (l == NULL)
+		return;
+	listener_close(l);
+	(void)pthread_mutex_destroy(&l->lock);
+	free(l);
+}
 
-	if ((fd = accept(lfd, (struct sockaddr *)ss, len)) != -1)
-		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
-	return fd;
-#endif
+const char *
+listener_name(const struct listener *l)
+{
+	return l->name;
+}
+
+bool
+listener_loopback_only(const struct listener *l)
+{
+	return l->loopback;
+}
+
+void
+listener_stats_add(const struct listener *l, struct listener_stats *sum)
+{
+	sum->accepted += atomic_load_explicit(&l->accepted,
+	    memory_order_relaxed);
+	sum->rejected += atomic_load_explicit(&l->rejected,
+	    memory_order_relaxed);
+	sum->accept_pauses += atomic_load_explicit(&l->accept_pauses,
+	    memory_order_relaxed);
 }
 
 /*
@@ -232,29 +296,21 @@ accept_fd(int lfd, struct sockaddr_storage *ss, socklen_t *len)
 static void
 out_of_fds(struct listener *l, int err)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	struct timespec pause;
-	uint64_t now = now_ns();
 	int fd;
 
 	if (l->backoff_ms == 0)
-		atomic_fetch_add_explicit(&l->fd_exhausted, 1,
-		    memory_order_relaxed);
-	if (now - l->last_fd_warning_ns >= 1000000000u ||
-	    l->last_fd_warning_ns == 0) {
-		l->last_fd_warning_ns = now;
-		log_warnx("accept: %s: %s", strerror(err), l->reserve_fd != -1 ?
+		count(&l->accept_pauses);
+	if (ratelimit_allow(&l->fd_warning, clock_now_ns()))
+		log_warnc(err, "accept on %s: %s", l->name,
+		    l->reserve_fd != -1 ?
 		    "closing new connections until descriptors are free" :
 		    "pausing accept until descriptors are free");
-	}
 	if (l->reserve_fd != -1 && (err == EMFILE || err == ENFILE)) {
 		(void)close(l->reserve_fd);
 		l->reserve_fd = -1;
-		if ((fd = accept_fd(l->fd, &ss, &len)) != -1) {
+		if ((fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC)) != -1) {
 			(void)close(fd);
-			atomic_fetch_add_explicit(&l->rejected, 1,
-			    memory_order_relaxed);
+			count(&l->rejected);
 		}
 		l->reserve_fd = open_reserve();
 		if (fd != -1 && l->reserve_fd != -1)
@@ -263,9 +319,18 @@ out_of_fds(struct listener *l, int err)
 	l->backoff_ms = l->backoff_ms == 0 ? BACKOFF_MIN_MS :
 	    (l->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
 	    l->backoff_ms * 2);
-	pause.tv_sec = 0;
-	pause.tv_nsec = (long)l->backoff_ms * 1000000;
-	(void)nanosleep(&pause, NULL);
+	pause_ms(l->backoff_ms);
+}
+
+static void
+pause_ms(unsigned ms)
+{
+	struct timespec ts;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (long)(ms % 1000) * 1000000;
+	/* EINTR cuts the pause short: harmless, the caller loops. */
+	(void)nanosleep(&ts, NULL);
 }
 
 static int
@@ -274,11 +339,10 @@ open_reserve(void)
 	return open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
-static uint64_t
-now_ns(void)
+/* Only the accepting thread adds: no read-modify-write needed. */
+static void
+count(_Atomic uint64_t *counter)
 {
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	atomic_store_explicit(counter, atomic_load_explicit(counter,
+	    memory_order_relaxed) + 1, memory_order_relaxed);
 }

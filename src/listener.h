@@ -1,47 +1,47 @@
 /*
- * listener.h - the listening socket and one step of the accept loop.
+ * listener.h - one listening socket and one step of its accept loop.
  *
- * Only the main thread calls listener_accept(); listener_wake() may be
- * called from any thread (the signal thread) to make a blocked accept
- * return, and listener_stats() from any thread.
+ * Opaque: the daemon may hold several (one per --bind address, or per
+ * socket the service manager passed), each served by one thread blocking
+ * in listener_accept().  Who may call what:
+ *   - listener_accept() and listener_reject(): only the listener's own
+ *     accepting thread;
+ *   - listener_wake(), listener_name(), listener_stats_add(): any thread,
+ *     at any time between listener_open() and listener_close();
+ *   - listener_close(): once, after the accepting thread is done with it;
+ *     the counters and the name stay readable;
+ *   - listener_destroy(): last, when no other thread can reach it.
  */
 #ifndef LISTENER_H
 #define LISTENER_H
 
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "netutil.h"
-#include "queue.h"
+#include "conn.h"
 
-struct listener {
-	pthread_mutex_t		lock;		/* guards fd against wake vs close */
-	int			fd;
-	int			reserve_fd;	/* spare fd to shed with on EMFILE */
-	bool			shed_when_out_of_fds;
-	unsigned		backoff_ms;	/* EMFILE back-off, 0 when fine */
-	uint64_t		last_fd_warning_ns;
-	atomic_bool		woken;
-	char			name[NETUTIL_ADDRSTRLEN];	/* "127.0.0.1:8080" */
-	_Atomic uint64_t	accepted;
-	_Atomic uint64_t	rejected;	/* accepted and closed at once */
-	_Atomic uint64_t	fd_exhausted;	/* EMFILE/ENFILE episodes */
+struct listener;
+
+/* Counters of a listener; listener_stats_add() sums them over a set. */
+struct listener_stats {
+	uint64_t	accepted;	/* connections accepted */
+	uint64_t	rejected;	/* accepted and closed at once */
+	uint64_t	accept_pauses;	/* out-of-descriptor episodes */
 };
 
 /*
  * Resolve host (getaddrinfo, AI_PASSIVE; the first address that binds
  * wins), bind with SO_REUSEADDR (IPV6_V6ONLY off, so "::" serves IPv4 too)
- * and listen with backlog.  The socket stays blocking: the main thread
- * blocks in accept(2).  With shed_when_out_of_fds, running out of file
+ * and listen with backlog.  The socket stays blocking: its thread blocks
+ * in accept(2).  With shed_when_out_of_fds, running out of file
  * descriptors accepts and closes connections (using a reserve descriptor)
- * instead of leaving them in the backlog.  On failure writes a reason to
- * err and returns -1.
+ * instead of leaving them in the backlog.  Returns the listener, or NULL
+ * with a reason in err.
  */
-int	listener_open(struct listener *l, const char *host, const char *port,
-	    int backlog, bool shed_when_out_of_fds, char *err, size_t errlen);
+struct listener	*listener_open(const char *host, const char *port,
+		    int backlog, bool shed_when_out_of_fds, char *err,
+		    size_t errlen);
 
 /*
  * Accept one connection into *c: close-on-exec, TCP_NODELAY, peer address
@@ -50,16 +50,29 @@ int	listener_open(struct listener *l, const char *host, const char *port,
  * backs off (1 ms doubling to 100 ms) without spinning.  Returns 0, or -1
  * once listener_wake() has been called.
  */
-int	listener_accept(struct listener *l, struct conn *c);
+int		 listener_accept(struct listener *l, struct conn *c);
 
-/* Close an accepted connection at once and count it as rejected. */
-void	listener_reject(struct listener *l, struct conn *c);
+/* Close an accepted connection at once (the queue is full), count it as
+ * rejected, and say so in the log at most once a second. */
+void		 listener_reject(struct listener *l, struct conn *c);
 
 /* Make a blocked or future listener_accept() return -1.  Thread-safe. */
-void	listener_wake(struct listener *l);
+void		 listener_wake(struct listener *l);
 
-/* Close the listening socket (no more connections reach the backlog).
- * Call once, after the last listener_accept(). */
-void	listener_close(struct listener *l);
+/* Close the listening socket: no more connections reach the backlog. */
+void		 listener_close(struct listener *l);
+
+/* Close if still open, and free.  NULL is a no-op. */
+void		 listener_destroy(struct listener *l);
+
+/* "127.0.0.1:8080", "[::1]:8080": the address it is bound to. */
+const char	*listener_name(const struct listener *l);
+
+/* True when only this host can reach it (a loopback address). */
+bool		 listener_loopback_only(const struct listener *l);
+
+/* Add l's counters into *sum (a snapshot; relaxed loads). */
+void		 listener_stats_add(const struct listener *l,
+		    struct listener_stats *sum);
 
 #endif /* LISTENER_H */

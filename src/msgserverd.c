@@ -29,6 +29,7 @@
 
 #include "daemon.h"
 #include "echo.h"
+#include "errstr.h"
 #include "listener.h"
 #include "log.h"
 #include "options.h"
@@ -43,7 +44,7 @@
 
 struct server {
 	struct options	 opts;
-	struct listener	 listener;
+	struct listener	*listener;
 	struct queue	*queue;
 	struct pool	*pool;
 	pthread_t	 signal_thread;
@@ -102,18 +103,19 @@ start(struct server *srv)
 	const struct options *o = &srv->opts;
 	struct pool_config pc;
 	char err[256];
-	uid_t uid;
-	gid_t gid;
+	uid_t uid = 0;
+	gid_t gid = 0;
+	int rc;
 
 	if (o->user != NULL &&
 	    privdrop_lookup(o->user, &uid, &gid, err, sizeof(err)) == -1)
-		fail_start(EX_NOUSER, "%s", err);
+		fail_start(errno == ENOENT ? EX_NOUSER : EX_OSERR, "%s", err);
 	/* Writes to a closed socket must fail with EPIPE, not kill us. */
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		fail_start(EX_OSERR, "cannot ignore SIGPIPE: %s",
-		    strerror(errno));
-	if (listener_open(&srv->listener, o->bind, o->port, o->backlog,
-	    o->reject_when_full, err, sizeof(err)) == -1)
+		    errstr(errno));
+	if ((srv->listener = listener_open(o->bind, o->port, o->backlog,
+	    o->reject_when_full, err, sizeof(err))) == NULL)
 		fail_start(EX_OSERR, "%s", err);
 	if (o->daemonize) {
 		log_init("msgserverd", 1, o->verbosity);
@@ -123,14 +125,15 @@ start(struct server *srv)
 	if (o->pidfile != NULL &&
 	    pidfile_write(o->pidfile, err, sizeof(err)) == -1)
 		fail_start(EX_CANTCREAT, "%s", err);
-	if (o->user != NULL && privdrop(o->user, err, sizeof(err)) == -1)
+	if (o->user != NULL &&
+	    privdrop(o->user, uid, gid, err, sizeof(err)) == -1)
 		fail_start(EX_NOPERM, "%s", err);
 
 	check_limits(o);
 	block_signals(srv);
 	if ((srv->queue = queue_create(o->queue)) == NULL)
 		fail_start(EX_OSERR, "cannot create the queue: %s",
-		    strerror(errno));
+		    errstr(errno));
 
 	memset(&pc, 0, sizeof(pc));
 	pc.threads = o->threads;
@@ -144,18 +147,18 @@ start(struct server *srv)
 	pc.echo.buf_size = o->buffer_size;
 	if ((srv->pool = pool_create(srv->queue, &pc, err,
 	    sizeof(err))) == NULL)
-		fail_start(EX_OSERR, "%s", err);
+		fail_start(EX_OSERR, "%s", err);	/* exits: nothing to unwind */
 
-	if ((errno = pthread_create(&srv->signal_thread, NULL, signal_main,
+	if ((rc = pthread_create(&srv->signal_thread, NULL, signal_main,
 	    srv)) != 0)
 		fail_start(EX_OSERR, "cannot create the signal thread: %s",
-		    strerror(errno));
+		    errstr(rc));
 
 	log_info("msgserverd %s listening on %s with %u workers, queue %u, "
-	    "max frame %lu, buffer %zu", PACKAGE_VERSION, srv->listener.name,
-	    o->threads, o->queue, (unsigned long)o->max_frame, o->buffer_size);
-	if (strncmp(srv->listener.name, "127.", 4) == 0 ||
-	    strncmp(srv->listener.name, "[::1]", 5) == 0)
+	    "max frame %lu, buffer %zu", PACKAGE_VERSION,
+	    listener_name(srv->listener), o->threads, o->queue,
+	    (unsigned long)o->max_frame, o->buffer_size);
+	if (listener_loopback_only(srv->listener))
 		log_info("only this host can connect; use --bind 0.0.0.0 or "
 		    "--bind :: to serve other hosts");
 	daemon_ready(0);
@@ -170,10 +173,9 @@ start(struct server *srv)
 static void
 accept_loop(struct server *srv)
 {
-	struct listener *l = &srv->listener;
+	struct listener *l = srv->listener;
 	struct queue *q = srv->queue;
 	bool saturated = false;
-	uint64_t last_reject_log = 0, rejected;
 	struct conn c;
 
 	for (;;) {
@@ -207,14 +209,6 @@ accept_loop(struct server *srv)
 			break;
 		case QUEUE_FULL:
 			listener_reject(l, &c);
-			rejected = atomic_load(&l->rejected);
-			/* One line a second at most, with the running count. */
-			if (c.accepted_ns - last_reject_log >= 1000000000u ||
-			    last_reject_log == 0) {
-				last_reject_log = c.accepted_ns;
-				log_warnx("queue full: rejected a connection "
-				    "(%llu so far)", (unsigned long long)rejected);
-			}
 			break;
 		case QUEUE_CLOSED:
 		default:
@@ -232,7 +226,7 @@ stop(struct server *srv)
 	struct conn c;
 	void *ret;
 
-	listener_close(&srv->listener);
+	listener_close(srv->listener);
 	queue_close(srv->queue);	/* already closed by a signal: harmless */
 	while (queue_drain_one(srv->queue, &c) == QUEUE_OK) {
 		(void)close(c.fd);
@@ -253,6 +247,7 @@ stop(struct server *srv)
 		abort();
 	pool_destroy(srv->pool);
 	queue_destroy(srv->queue);
+	listener_destroy(srv->listener);
 	if (srv->opts.pidfile != NULL)
 		pidfile_remove(srv->opts.pidfile);
 	log_info("stopped");
@@ -276,7 +271,7 @@ block_signals(struct server *srv)
 	sigaddset(set, SIGUSR2);
 	sigaddset(set, SIGQUIT);
 	if ((errno = pthread_sigmask(SIG_BLOCK, set, NULL)) != 0)
-		fail_start(EX_OSERR, "pthread_sigmask: %s", strerror(errno));
+		fail_start(EX_OSERR, "pthread_sigmask: %s", errstr(errno));
 }
 
 static void *
@@ -285,9 +280,7 @@ signal_main(void *arg)
 	struct server *srv = arg;
 	int sig;
 
-#ifdef HAVE_PTHREAD_SETNAME_NP
 	(void)pthread_setname_np(pthread_self(), "msgsrv-signal");
-#endif
 	for (;;) {
 		if (sigwait(&srv->signals, &sig) != 0)
 			continue;
@@ -302,7 +295,7 @@ signal_main(void *arg)
 			}
 			log_info("%s: shutting down gracefully (send it again "
 			    "to exit at once)", strsignal(sig));
-			listener_wake(&srv->listener);
+			listener_wake(srv->listener);
 			queue_close(srv->queue);
 			break;
 		case SIGUSR1:
@@ -322,30 +315,36 @@ signal_main(void *arg)
 	}
 }
 
-/* One line of counters (SIGUSR1, and at exit). */
+/*
+ * One line of counters (SIGUSR1, and at exit): "accepted=... active=...
+ * closed_client=... frames=...", the close reasons in echo.h's order under
+ * the names close_reason_name() gives them.
+ */
 static void
 log_stats(struct server *srv, const char *prefix)
 {
+	struct listener_stats ls;
 	struct pool_totals t;
-	const uint64_t *cl = t.echo.closed;
+	char closed[CLOSE_REASONS * 40];
+	size_t off = 0;
+	int i, n;
 
+	memset(&ls, 0, sizeof(ls));
+	listener_stats_add(srv->listener, &ls);
 	pool_totals(srv->pool, &t);
-	log_info("%s accepted=%llu active=%u queued=%zu rejected=%llu "
-	    "closed_client=%llu closed_idle=%llu closed_io_timeout=%llu "
-	    "closed_oversize=%llu closed_protocol=%llu closed_reset=%llu "
-	    "closed_error=%llu closed_shutdown=%llu frames=%llu bytes=%llu",
-	    prefix,
-	    (unsigned long long)atomic_load(&srv->listener.accepted),
-	    t.active, queue_length(srv->queue),
-	    (unsigned long long)atomic_load(&srv->listener.rejected),
-	    (unsigned long long)cl[CLOSE_CLIENT],
-	    (unsigned long long)cl[CLOSE_IDLE],
-	    (unsigned long long)cl[CLOSE_IO_TIMEOUT],
-	    (unsigned long long)cl[CLOSE_OVERSIZE],
-	    (unsigned long long)cl[CLOSE_PROTOCOL],
-	    (unsigned long long)cl[CLOSE_RESET],
-	    (unsigned long long)cl[CLOSE_ERROR],
-	    (unsigned long long)cl[CLOSE_SHUTDOWN],
+	closed[0] = '\0';
+	for (i = 0; i < CLOSE_REASONS; i++) {
+		n = snprintf(closed + off, sizeof(closed) - off,
+		    " closed_%s=%llu", close_reason_name(i),
+		    (unsigned long long)t.echo.closed[i]);
+		if (n < 0 || (size_t)n >= sizeof(closed) - off)
+			break;
+		off += (size_t)n;
+	}
+	log_info("%s accepted=%llu active=%u queued=%zu rejected=%llu%s "
+	    "frames=%llu bytes=%llu", prefix,
+	    (unsigned long long)ls.accepted, t.active,
+	    queue_length(srv->queue), (unsigned long long)ls.rejected, closed,
 	    (unsigned long long)t.echo.frames,
 	    (unsigned long long)t.echo.bytes);
 }

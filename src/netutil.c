@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "errstr.h"
 #include "netutil.h"
 
 static void	set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -227,7 +228,7 @@ netutil_connect(const char *host, const char *port, int timeout_ms,
 	rc = getaddrinfo(host, port, &hints, &res);
 	if (rc != 0) {
 		set_err(err, errlen, "resolve %s port %s: %s", name, port,
-		    rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+		    rc == EAI_SYSTEM ? errstr(errno) : gai_strerror(rc));
 		/* errno is a best effort here; err carries the real reason. */
 		if (rc == EAI_AGAIN)
 			errno = EAGAIN;
@@ -249,7 +250,7 @@ netutil_connect(const char *host, const char *port, int timeout_ms,
 	freeaddrinfo(res);
 	if (fd == -1) {
 		set_err(err, errlen, "connect to %s port %s: %s", name, port,
-		    strerror(last_errno));
+		    errstr(last_errno));
 		errno = last_errno;
 		return -1;
 	}

@@ -12,22 +12,14 @@
  *   - queue_close() sets the closed flag under the mutex, then broadcasts
  *     both conditions, so no waiter can miss it.
  *
- * Items leave in FIFO order.  A queued connection is only a descriptor and
- * its peer address: no buffer is attached until a worker takes it.
+ * Items leave in FIFO order.  An item is a struct conn (conn.h).
  */
 #ifndef QUEUE_H
 #define QUEUE_H
 
 #include <stddef.h>
-#include <stdint.h>
-#include <sys/socket.h>
 
-struct conn {
-	int			fd;
-	socklen_t		peerlen;
-	struct sockaddr_storage	peer;
-	uint64_t		accepted_ns;	/* CLOCK_MONOTONIC at accept */
-};
+#include "conn.h"
 
 enum queue_status {
 	QUEUE_OK = 0,

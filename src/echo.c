@@ -12,13 +12,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "echo.h"
 #include "msgframe.h"
 
 /* A deadline of 0 means "none". */
 typedef uint64_t deadline_t;
 
-static uint64_t	now_ns(void);
 static deadline_t deadline_after(unsigned ms);
 static int	wait_ready(int fd, short events, deadline_t deadline);
 static ssize_t	recv_by(int fd, void *buf, size_t n, deadline_t deadline);
@@ -273,21 +273,12 @@ echo_close(int fd, const struct echo_result *res, unsigned linger_ms)
 	(void)close(fd);
 }
 
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static deadline_t
 deadline_after(unsigned ms)
 {
 	if (ms == 0)
 		return 0;
-	return now_ns() + (uint64_t)ms * 1000000u;
+	return clock_now_ns() + (uint64_t)ms * CLOCK_NS_PER_MS;
 }
 
 /* Wait for events on fd until deadline: 0, or -1 with errno ETIMEDOUT. */
@@ -301,7 +292,7 @@ wait_ready(int fd, short events, deadline_t deadline)
 	for (;;) {
 		ms = -1;
 		if (deadline != 0) {
-			now = now_ns();
+			now = clock_now_ns();
 			if (now >= deadline) {
 				errno = ETIMEDOUT;
 				return -1;

@@ -17,12 +17,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "echo.h"
+#include "errstr.h"
 #include "log.h"
 #include "msgframe.h"
 #include "netutil.h"
 #include "pool.h"
 #include "queue.h"
+#include "sync.h"
 
 struct slot {
 	struct pool		*pool;
@@ -56,18 +59,28 @@ struct buffers {
 	unsigned		 n;
 };
 
+/* The start gate workers pass before they take connections. */
+enum gate {
+	GATE_CLOSED,		/* pool_create is still starting threads */
+	GATE_OPEN,		/* every thread started: serve */
+	GATE_ABORT		/* pool_create failed: exit at once */
+};
+
 struct pool {
 	struct queue		*queue;
 	struct pool_config	 cfg;
 	atomic_bool		 stopping;
-	struct slot		*slots;
+	struct slot		*slots;		/* cfg.threads of them */
+	bool			 slots_ready;	/* their mutexes exist */
 	unsigned		 nslots;	/* slots with a running thread */
 	struct buffers		 bufs;		/* the workers' echo buffers */
 
-	pthread_mutex_t		 lock;		/* guards running, started */
+	pthread_mutex_t		 lock;		/* guards the four below */
 	pthread_cond_t		 changed;	/* running or started changed */
+	pthread_cond_t		 gate_cv;	/* gate changed */
+	enum gate		 gate;
 	unsigned		 running;	/* workers not yet exited */
-	unsigned		 started;	/* workers that reached their loop */
+	unsigned		 started;	/* workers past the gate */
 	bool			 creator_waits;	/* pool_create is in the barrier */
 	atomic_bool		 policy_warned;	/* set_policy failed once */
 };
@@ -83,51 +96,41 @@ static void	 log_close(const struct pool_config *cfg, const struct conn *c,
 static void	 slot_set_fd(struct slot *s, int fd);
 static void	 shut_slot(struct slot *s, int how, bool only_waiting);
 static unsigned	 wait_running(struct pool *p, unsigned timeout_ms);
-static int	 init_cond(pthread_cond_t *cond);
+static int	 start_workers(struct pool *p, char *err, size_t errlen);
+static bool	 pass_gate(struct pool *p);
+static void	 set_gate(struct pool *p, enum gate g);
 static void	 name_thread(void);
-static void	 lock(pthread_mutex_t *m);
-static void	 unlock(pthread_mutex_t *m);
 
 struct pool *
 pool_create(struct queue *q, const struct pool_config *cfg, char *err,
     size_t errlen)
 {
-	pthread_attr_t attr;
 	struct pool *p;
 	unsigned i;
-	int rc;
 
-	if ((p = calloc(1, sizeof(*p))) == NULL ||
-	    (p->slots = calloc(cfg->threads, sizeof(*p->slots))) == NULL) {
-		snprintf(err, errlen, "cannot allocate %u workers: %s",
-		    cfg->threads, strerror(errno));
-		free(p);
-		queue_close(q);
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		snprintf(err, errlen, "cannot allocate the pool: %s",
+		    errstr(errno));
 		return NULL;
 	}
 	p->queue = q;
 	p->cfg = *cfg;
 	atomic_init(&p->stopping, false);
 	atomic_init(&p->policy_warned, false);
-	if (init_cond(&p->changed) != 0 ||
-	    pthread_mutex_init(&p->lock, NULL) != 0)
-		abort();
+	sync_mutex_init(&p->lock);
+	sync_cond_init(&p->changed);
+	sync_cond_init(&p->gate_cv);
+	p->gate = GATE_CLOSED;
+
+	if ((p->slots = calloc(cfg->threads, sizeof(*p->slots))) == NULL) {
+		snprintf(err, errlen, "cannot allocate %u workers: %s",
+		    cfg->threads, errstr(errno));
+		goto fail;
+	}
 	if (buffers_create(&p->bufs, cfg->threads, cfg->echo.buf_size) == -1) {
 		snprintf(err, errlen, "cannot allocate %u worker buffers of "
 		    "%zu bytes: %s", cfg->threads, cfg->echo.buf_size,
-		    strerror(errno));
-		pthread_cond_destroy(&p->changed);
-		pthread_mutex_destroy(&p->lock);
-		free(p->slots);
-		free(p);
-		queue_close(q);
-		return NULL;
-	}
-
-	if ((rc = pthread_attr_init(&attr)) != 0 ||
-	    (rc = pthread_attr_setstacksize(&attr, cfg->stack_size)) != 0) {
-		snprintf(err, errlen, "worker stack size %zu: %s",
-		    cfg->stack_size, strerror(rc));
+		    errstr(errno));
 		goto fail;
 	}
 	for (i = 0; i < cfg->threads; i++) {
@@ -135,42 +138,108 @@ pool_create(struct queue *q, const struct pool_config *cfg, char *err,
 
 		s->pool = p;
 		s->fd = -1;
-		if (pthread_mutex_init(&s->lock, NULL) != 0)
-			abort();
+		sync_mutex_init(&s->lock);
 		echo_worker_init(&s->echo, &p->cfg.echo, &p->stopping,
 		    buffer_of(&p->bufs, i));
-		lock(&p->lock);
-		p->running++;
-		unlock(&p->lock);
-		if ((rc = pthread_create(&s->thread, &attr, worker_main,
-		    s)) != 0) {
-			snprintf(err, errlen, "cannot create worker thread "
-			    "%u of %u: %s", i + 1, cfg->threads, strerror(rc));
-			lock(&p->lock);
-			p->running--;
-			unlock(&p->lock);
-			pthread_mutex_destroy(&s->lock);
-			goto fail;
-		}
-		p->nslots++;
 	}
-	pthread_attr_destroy(&attr);
+	p->slots_ready = true;
+	if (start_workers(p, err, errlen) == -1)
+		goto fail;
 
-	/* The start-up barrier: return once every worker is in its loop. */
-	lock(&p->lock);
+	/* Open the gate, then wait until every worker is past it. */
+	set_gate(p, GATE_OPEN);
+	sync_lock(&p->lock);
 	p->creator_waits = true;
 	while (p->started < p->nslots)
-		if (pthread_cond_wait(&p->changed, &p->lock) != 0)
-			abort();
-	unlock(&p->lock);
+		sync_wait(&p->changed, &p->lock);
+	sync_unlock(&p->lock);
 	return p;
 
 fail:
-	pthread_attr_destroy(&attr);
-	queue_close(q);
-	(void)pool_stop(p, 0);
+	/* The workers started so far wait at the gate: send them home. */
+	set_gate(p, GATE_ABORT);
+	for (i = 0; i < p->nslots; i++)
+		if (pthread_join(p->slots[i].thread, NULL) != 0)
+			abort();
 	pool_destroy(p);
 	return NULL;
+}
+
+/*
+ * Create one thread per slot; p->nslots counts those created.  The queue
+ * is never touched here: until the gate opens no worker takes from it, so
+ * a failure leaves the caller's queue as it was.
+ */
+static int
+start_workers(struct pool *p, char *err, size_t errlen)
+{
+	pthread_attr_t attr;
+	int rc;
+
+	if ((rc = pthread_attr_init(&attr)) != 0) {
+		snprintf(err, errlen, "pthread_attr_init: %s", errstr(rc));
+		return -1;
+	}
+	if ((rc = pthread_attr_setstacksize(&attr, p->cfg.stack_size)) != 0) {
+		snprintf(err, errlen, "worker stack size %zu: %s",
+		    p->cfg.stack_size, errstr(rc));
+		(void)pthread_attr_destroy(&attr);
+		return -1;
+	}
+	while (p->nslots < p->cfg.threads) {
+		struct slot *s = &p->slots[p->nslots];
+
+		sync_lock(&p->lock);
+		p->running++;
+		sync_unlock(&p->lock);
+		if ((rc = pthread_create(&s->thread, &attr, worker_main,
+		    s)) != 0) {
+			snprintf(err, errlen, "cannot create worker thread "
+			    "%u of %u: %s", p->nslots + 1, p->cfg.threads,
+			    errstr(rc));
+			sync_lock(&p->lock);
+			p->running--;
+			sync_unlock(&p->lock);
+			(void)pthread_attr_destroy(&attr);
+			return -1;
+		}
+		p->nslots++;
+	}
+	(void)pthread_attr_destroy(&attr);
+	return 0;
+}
+
+static void
+set_gate(struct pool *p, enum gate g)
+{
+	sync_lock(&p->lock);
+	p->gate = g;
+	sync_broadcast(&p->gate_cv);
+	sync_unlock(&p->lock);
+}
+
+/*
+ * A new worker waits here until pool_create has started them all: true to
+ * serve, false to exit.  The last one past wakes the creator (only once it
+ * waits, and only then: with 10,000 workers a wake-up per start costs most
+ * of start-up).
+ */
+static bool
+pass_gate(struct pool *p)
+{
+	bool open;
+
+	sync_lock(&p->lock);
+	while (p->gate == GATE_CLOSED)
+		sync_wait(&p->gate_cv, &p->lock);
+	open = p->gate == GATE_OPEN;
+	if (open) {
+		p->started++;
+		if (p->creator_waits && p->started == p->nslots)
+			sync_signal(&p->changed);
+	}
+	sync_unlock(&p->lock);
+	return open;
 }
 
 unsigned
@@ -184,10 +253,10 @@ pool_stop(struct pool *p, unsigned timeout_ms)
 
 	if (wait_running(p, timeout_ms) > 0) {
 		for (i = 0; i < p->nslots; i++) {
-			lock(&p->slots[i].lock);
+			sync_lock(&p->slots[i].lock);
 			if (p->slots[i].fd != -1)
 				forced++;
-			unlock(&p->slots[i].lock);
+			sync_unlock(&p->slots[i].lock);
 			shut_slot(&p->slots[i], SHUT_RDWR, false);
 		}
 	}
@@ -204,11 +273,13 @@ pool_destroy(struct pool *p)
 
 	if (p == NULL)
 		return;
-	for (i = 0; i < p->nslots; i++)
-		pthread_mutex_destroy(&p->slots[i].lock);
+	if (p->slots_ready)
+		for (i = 0; i < p->cfg.threads; i++)
+			(void)pthread_mutex_destroy(&p->slots[i].lock);
 	buffers_destroy(&p->bufs);
-	pthread_cond_destroy(&p->changed);
-	pthread_mutex_destroy(&p->lock);
+	(void)pthread_cond_destroy(&p->gate_cv);
+	(void)pthread_cond_destroy(&p->changed);
+	(void)pthread_mutex_destroy(&p->lock);
 	free(p->slots);
 	free(p);
 }
@@ -221,10 +292,10 @@ pool_totals(struct pool *p, struct pool_totals *t)
 	memset(t, 0, sizeof(*t));
 	for (i = 0; i < p->nslots; i++) {
 		echo_stats_add(&t->echo, &p->slots[i].echo);
-		lock(&p->slots[i].lock);
+		sync_lock(&p->slots[i].lock);
 		if (p->slots[i].fd != -1)
 			t->active++;
-		unlock(&p->slots[i].lock);
+		sync_unlock(&p->slots[i].lock);
 	}
 }
 
@@ -299,25 +370,14 @@ worker_main(void *arg)
 
 	name_thread();
 	set_policy(p);
-	/*
-	 * Wake the creator only once it waits and only for the last worker:
-	 * with 10,000 workers, a wake-up per start costs most of start-up.
-	 */
-	lock(&p->lock);
-	p->started++;
-	if (p->creator_waits && p->started == p->nslots &&
-	    pthread_cond_signal(&p->changed) != 0)
-		abort();
-	unlock(&p->lock);
+	if (pass_gate(p))
+		while (queue_pop(p->queue, &c) == QUEUE_OK)
+			serve(s, &c);
 
-	while (queue_pop(p->queue, &c) == QUEUE_OK)
-		serve(s, &c);
-
-	lock(&p->lock);
+	sync_lock(&p->lock);
 	p->running--;
-	if (pthread_cond_broadcast(&p->changed) != 0)
-		abort();
-	unlock(&p->lock);
+	sync_broadcast(&p->changed);
+	sync_unlock(&p->lock);
 	return NULL;
 }
 
@@ -344,8 +404,8 @@ set_policy(struct pool *p)
 	memset(&sp, 0, sizeof(sp));
 	rc = pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp);
 	if (rc != 0 && !atomic_exchange(&p->policy_warned, true))
-		log_warnx("cannot run the workers under SCHED_BATCH, they keep "
-		    "the default policy: %s", strerror(rc));
+		log_warnc(rc, "cannot run the workers under SCHED_BATCH, they "
+		    "keep the default policy");
 }
 
 static void
@@ -417,7 +477,7 @@ log_close(const struct pool_config *cfg, const struct conn *c,
 	case CLOSE_ERROR:
 	default:
 		log_info("closed %s: %s (after %llu %s)", peer,
-		    strerror(res->err), frames, unit);
+		    errstr(res->err), frames, unit);
 		break;
 	}
 }
@@ -425,9 +485,9 @@ log_close(const struct pool_config *cfg, const struct conn *c,
 static void
 slot_set_fd(struct slot *s, int fd)
 {
-	lock(&s->lock);
+	sync_lock(&s->lock);
 	s->fd = fd;
-	unlock(&s->lock);
+	sync_unlock(&s->lock);
 }
 
 /*
@@ -437,77 +497,31 @@ slot_set_fd(struct slot *s, int fd)
 static void
 shut_slot(struct slot *s, int how, bool only_waiting)
 {
-	lock(&s->lock);
+	sync_lock(&s->lock);
 	if (s->fd != -1 && (!only_waiting || echo_worker_waiting(&s->echo)))
 		(void)shutdown(s->fd, how);	/* ENOTCONN: already gone */
-	unlock(&s->lock);
+	sync_unlock(&s->lock);
 }
 
 /* Wait up to timeout_ms for every worker to exit; return how many remain. */
 static unsigned
 wait_running(struct pool *p, unsigned timeout_ms)
 {
-	struct timespec until;
+	uint64_t until = clock_now_ns() + timeout_ms * CLOCK_NS_PER_MS;
 	unsigned left;
-	int rc;
 
-	if (clock_gettime(CLOCK_MONOTONIC, &until) == -1)
-		abort();
-	until.tv_sec += timeout_ms / 1000;
-	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-	if (until.tv_nsec >= 1000000000) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000;
-	}
-	lock(&p->lock);
-	while (p->running > 0) {
-		rc = pthread_cond_timedwait(&p->changed, &p->lock, &until);
-		if (rc == ETIMEDOUT)
+	sync_lock(&p->lock);
+	while (p->running > 0)
+		if (!sync_wait_until(&p->changed, &p->lock, until))
 			break;
-		if (rc != 0)
-			abort();
-	}
 	left = p->running;
-	unlock(&p->lock);
+	sync_unlock(&p->lock);
 	return left;
-}
-
-/* Timed waits use the monotonic clock: a clock step must not cut the
- * graceful shutdown short or stretch it. */
-static int
-init_cond(pthread_cond_t *cond)
-{
-	pthread_condattr_t attr;
-	int rc;
-
-	if ((rc = pthread_condattr_init(&attr)) != 0)
-		return rc;
-	if ((rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC)) == 0)
-		rc = pthread_cond_init(cond, &attr);
-	(void)pthread_condattr_destroy(&attr);
-	return rc;
 }
 
 /* "msgsrv-worker" in top -H and gdb (15 characters at most on Linux). */
 static void
 name_thread(void)
 {
-#ifdef HAVE_PTHREAD_SETNAME_NP
 	(void)pthread_setname_np(pthread_self(), "msgsrv-worker");
-#endif
-}
-
-/* A failing lock or unlock is a programming error: stop at once. */
-static void
-lock(pthread_mutex_t *m)
-{
-	if (pthread_mutex_lock(m) != 0)
-		abort();
-}
-
-static void
-unlock(pthread_mutex_t *m)
-{
-	if (pthread_mutex_unlock(m) != 0)
-		abort();
 }

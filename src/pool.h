@@ -15,7 +15,11 @@
  *   - Workers run under SCHED_BATCH unless told otherwise (set_policy in
  *     pool.c says why).
  *   - Lock order: a slot mutex may be taken alone, or the pool mutex alone;
- *     never both, and never with the queue mutex.
+ *     never both, and never with the queue mutex.  One I/O call runs under
+ *     a slot mutex: the stopper's shutdown(2) of that slot's descriptor.
+ *     It never blocks (it only marks the socket and wakes its waiters),
+ *     and holding the mutex is what keeps the number from being closed
+ *     and reused under it.
  *   - Stopping (pool_stop): set the stopping flag; wake the workers that are
  *     blocked between frames with shutdown(SHUT_RD) (the handshake in
  *     echo.h); the others finish the frame in progress and stop at its
@@ -50,9 +54,11 @@ struct pool;
 
 /*
  * Start cfg->threads workers taking connections from q, and return only
- * once every one of them is running.  On failure (a thread cannot be
- * created, no memory) the workers already started are stopped and joined,
- * q is closed, a reason is written to err and NULL is returned.
+ * once every one of them is running.  Workers wait at a start gate until
+ * all exist, so on failure (a thread cannot be created, no memory) the
+ * ones already started exit without having touched q; they are joined, a
+ * reason is written to err and NULL is returned.  q stays the caller's,
+ * as it was.
  */
 struct pool	*pool_create(struct queue *q, const struct pool_config *cfg,
 		    char *err, size_t errlen);

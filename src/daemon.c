@@ -19,7 +19,9 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "errstr.h"
 #include "log.h"
+#include "msgframe.h"
 
 /* getpwnam_r buffer limits: start at the system's hint, stop growing here. */
 #define PW_BUF_MIN	1024
@@ -27,8 +29,6 @@
 
 static int	seterr(char *err, size_t errlen, const char *fmt, ...)
 		    LOG_PRINTF(3, 4);
-static int	ready_pipe(int fds[2]);
-static int	write_all(int fd, const void *buf, size_t len);
 
 /* The child's end of the readiness pipe; -1 when not detached (or done). */
 static int	ready_fd = -1;
@@ -41,9 +41,10 @@ daemon_detach(char *err, size_t errlen)
 	pid_t pid;
 	int fds[2], nullfd, saved;
 
-	if (ready_pipe(fds) == -1)
+	/* Close-on-exec: nothing the daemon runs may hold the parent up. */
+	if (pipe2(fds, O_CLOEXEC) == -1)
 		return seterr(err, errlen, "cannot create a pipe: %s",
-		    strerror(errno));
+		    errstr(errno));
 	/* Anything still buffered would otherwise be written twice. */
 	(void)fflush(NULL);
 	if ((pid = fork()) == -1) {
@@ -51,7 +52,7 @@ daemon_detach(char *err, size_t errlen)
 		(void)close(fds[0]);
 		(void)close(fds[1]);
 		errno = saved;
-		return seterr(err, errlen, "cannot fork: %s", strerror(errno));
+		return seterr(err, errlen, "cannot fork: %s", errstr(errno));
 	}
 	if (pid != 0) {
 		/*
@@ -70,13 +71,13 @@ daemon_detach(char *err, size_t errlen)
 	ready_fd = fds[1];
 	/* A new session: no controlling terminal, no terminal signals. */
 	if (setsid() == -1)
-		return seterr(err, errlen, "setsid: %s", strerror(errno));
+		return seterr(err, errlen, "setsid: %s", errstr(errno));
 	/* Do not keep the directory we started in busy (unmountable). */
 	if (chdir("/") == -1)
-		return seterr(err, errlen, "chdir /: %s", strerror(errno));
+		return seterr(err, errlen, "chdir /: %s", errstr(errno));
 	if ((nullfd = open("/dev/null", O_RDWR)) == -1)
 		return seterr(err, errlen, "cannot open /dev/null: %s",
-		    strerror(errno));
+		    errstr(errno));
 	/*
 	 * Keep 0, 1 and 2 open on /dev/null rather than closed, or the next
 	 * socket would get one of them and a stray printf would write into
@@ -90,11 +91,11 @@ daemon_detach(char *err, size_t errlen)
 			(void)close(nullfd);
 		errno = saved;
 		return seterr(err, errlen, "cannot redirect to /dev/null: %s",
-		    strerror(errno));
+		    errstr(errno));
 	}
 	if (nullfd > STDERR_FILENO && close(nullfd) == -1)
 		return seterr(err, errlen, "close /dev/null: %s",
-		    strerror(errno));
+		    errstr(errno));
 	return 0;
 }
 
@@ -108,7 +109,7 @@ daemon_ready(int status)
 		return;
 	b = (unsigned char)(status < 0 || status > 255 ? 1 : status);
 	/* If this fails the parent sees EOF and exits 1: nothing to add. */
-	(void)write_all(ready_fd, &b, 1);
+	(void)msgframe_write_full(ready_fd, &b, 1);
 	(void)close(ready_fd);
 	ready_fd = -1;
 	errno = saved;
@@ -123,16 +124,16 @@ pidfile_write(const char *path, char *err, size_t errlen)
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd == -1)
 		return seterr(err, errlen, "cannot create pidfile %s: %s",
-		    path, strerror(errno));
+		    path, errstr(errno));
 	len = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-	if (write_all(fd, buf, (size_t)len) == -1) {
+	if (msgframe_write_full(fd, buf, (size_t)len) == -1) {
 		saved = errno;
 		(void)close(fd);
 		/* A truncated PID would make someone signal the wrong process. */
 		(void)unlink(path);
 		errno = saved;
 		return seterr(err, errlen, "cannot write pidfile %s: %s",
-		    path, strerror(errno));
+		    path, errstr(errno));
 	}
 	/* close() is where NFS and full disks report deferred errors. */
 	if (close(fd) == -1) {
@@ -140,7 +141,7 @@ pidfile_write(const char *path, char *err, size_t errlen)
 		(void)unlink(path);
 		errno = saved;
 		return seterr(err, errlen, "cannot write pidfile %s: %s",
-		    path, strerror(errno));
+		    path, errstr(errno));
 	}
 	return 0;
 }
@@ -170,7 +171,7 @@ privdrop_lookup(const char *user, uid_t *uid, gid_t *gid, char *err,
 	for (;;) {
 		if ((buf = malloc(len)) == NULL)
 			return seterr(err, errlen, "cannot look up user %s: %s",
-			    user, strerror(errno));
+			    user, errstr(errno));
 		rc = getpwnam_r(user, &pw, buf, len, &res);
 		/* ERANGE: an entry with many fields; the hint is only that. */
 		if (rc != ERANGE || len >= PW_BUF_MAX)
@@ -192,17 +193,12 @@ privdrop_lookup(const char *user, uid_t *uid, gid_t *gid, char *err,
 	}
 	errno = rc;
 	return seterr(err, errlen, "cannot look up user %s: %s", user,
-	    strerror(rc));
+	    errstr(rc));
 }
 
 int
-privdrop(const char *user, char *err, size_t errlen)
+privdrop(const char *user, uid_t uid, gid_t gid, char *err, size_t errlen)
 {
-	uid_t uid;
-	gid_t gid;
-
-	if (privdrop_lookup(user, &uid, &gid, err, errlen) == -1)
-		return -1;
 	/*
 	 * Groups first: once the uid is gone we may no longer change them.
 	 * Only root may call setgroups(); a non-root user running as itself
@@ -210,26 +206,13 @@ privdrop(const char *user, char *err, size_t errlen)
 	 */
 	if (setgroups(1, &gid) == -1 && !(errno == EPERM && geteuid() != 0))
 		return seterr(err, errlen, "cannot drop privileges to %s: "
-		    "setgroups: %s", user, strerror(errno));
-#ifdef HAVE_SETRESGID
+		    "setgroups: %s", user, errstr(errno));
 	if (setresgid(gid, gid, gid) == -1)
 		return seterr(err, errlen, "cannot drop privileges to %s: "
-		    "setresgid: %s", user, strerror(errno));
-#else
-	/* As root, setgid() sets the real, effective and saved gid. */
-	if (setgid(gid) == -1)
-		return seterr(err, errlen, "cannot drop privileges to %s: "
-		    "setgid: %s", user, strerror(errno));
-#endif
-#ifdef HAVE_SETRESUID
+		    "setresgid: %s", user, errstr(errno));
 	if (setresuid(uid, uid, uid) == -1)
 		return seterr(err, errlen, "cannot drop privileges to %s: "
-		    "setresuid: %s", user, strerror(errno));
-#else
-	if (setuid(uid) == -1)
-		return seterr(err, errlen, "cannot drop privileges to %s: "
-		    "setuid: %s", user, strerror(errno));
-#endif
+		    "setresuid: %s", user, errstr(errno));
 	/* Trust but verify: a saved set-user-ID of 0 would let us back. */
 	if (getuid() != uid || geteuid() != uid || getgid() != gid ||
 	    getegid() != gid) {
@@ -259,46 +242,4 @@ seterr(char *err, size_t errlen, const char *fmt, ...)
 	}
 	errno = saved;
 	return -1;
-}
-
-/* Close-on-exec, so nothing the daemon ever runs holds the parent up. */
-static int
-ready_pipe(int fds[2])
-{
-#ifdef HAVE_PIPE2
-	return pipe2(fds, O_CLOEXEC);
-#else
-	int saved;
-
-	if (pipe(fds) == -1)
-		return -1;
-	if (fcntl(fds[0], F_SETFD, FD_CLOEXEC) == -1 ||
-	    fcntl(fds[1], F_SETFD, FD_CLOEXEC) == -1) {
-		saved = errno;
-		(void)close(fds[0]);
-		(void)close(fds[1]);
-		errno = saved;
-		return -1;
-	}
-	return 0;
-#endif
-}
-
-static int
-write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }

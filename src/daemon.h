@@ -52,11 +52,13 @@ int	privdrop_lookup(const char *user, uid_t *uid, gid_t *gid, char *err,
 	    size_t errlen);
 
 /*
- * Become user for good: supplementary groups reduced to its primary group,
- * real, effective and saved gid and uid set to its, then checked (setuid(0)
- * must fail).  Dropping groups may fail with EPERM only when not running as
- * root (a non-root user "dropping" to itself).  errno ENOENT: no such user.
+ * Become uid/gid (from privdrop_lookup; user names them in messages) for
+ * good: supplementary groups reduced to gid, real, effective and saved gid
+ * and uid set, then checked (setuid(0) must fail).  Dropping groups may
+ * fail with EPERM only when not running as root (a non-root user
+ * "dropping" to itself).
  */
-int	privdrop(const char *user, char *err, size_t errlen);
+int	privdrop(const char *user, uid_t uid, gid_t gid, char *err,
+	    size_t errlen);
 
 #endif /* DAEMON_H */

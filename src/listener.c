@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -47,7 +46,6 @@ struct listener {
 	_Atomic uint64_t	accept_pauses;
 };
 
-static int	bind_one(const struct addrinfo *ai, int backlog);
 static bool	is_loopback(const struct sockaddr_storage *ss);
 static void	out_of_fds(struct listener *l, int err);
 static void	pause_ms(unsigned ms);
@@ -58,40 +56,14 @@ struct listener *
 listener_open(const char *host, const char *port, int backlog,
     bool shed_when_out_of_fds, char *err, size_t errlen)
 {
-	struct addrinfo hints, *res, *ai;
 	struct sockaddr_storage ss;
-	socklen_t sslen = sizeof(ss);
+	socklen_t sslen;
 	struct listener *l;
-	int rc, fd = -1, saved = 0;
+	int fd;
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	if (host != NULL && *host == '\0')
-		host = NULL;
-	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
-		snprintf(err, errlen, "cannot resolve bind address '%s': %s",
-		    host != NULL ? host : "*", rc == EAI_SYSTEM ?
-		    errstr(errno) : gai_strerror(rc));
+	if ((fd = netutil_listen(host, port, backlog, &ss, &sslen, err,
+	    errlen)) == -1)
 		return NULL;
-	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		if ((fd = bind_one(ai, backlog)) != -1)
-			break;
-		saved = errno;
-	}
-	freeaddrinfo(res);
-	if (fd == -1) {
-		snprintf(err, errlen, "cannot listen on %s port %s: %s",
-		    host != NULL ? host : "*", port, errstr(saved));
-		return NULL;
-	}
-	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == -1) {
-		snprintf(err, errlen, "getsockname: %s", errstr(errno));
-		(void)close(fd);
-		return NULL;
-	}
 	if ((l = calloc(1, sizeof(*l))) == NULL) {
 		snprintf(err, errlen, "cannot allocate a listener: %s",
 		    errstr(errno));
@@ -118,34 +90,6 @@ listener_open(const char *host, const char *port, int backlog,
 		return NULL;
 	}
 	return l;
-}
-
-/* A bound, listening socket for ai, or -1 with errno set. */
-static int
-bind_one(const struct addrinfo *ai, int backlog)
-{
-	int fd, on = 1, off = 0, saved;
-
-	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-	    ai->ai_protocol);
-	if (fd == -1)
-		return -1;
-	/* Restarts must not wait out TIME_WAIT of the last run's sockets. */
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1)
-		goto fail;
-	/* "::" means every address, IPv4 included, whatever the sysctl says. */
-	if (ai->ai_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
-	    IPV6_V6ONLY, &off, sizeof(off)) == -1)
-		goto fail;
-	if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
-	    listen(fd, backlog) == -1)
-		goto fail;
-	return fd;
-fail:
-	saved = errno;
-	(void)close(fd);
-	errno = saved;
-	return -1;
 }
 
 static bool

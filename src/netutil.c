@@ -21,12 +21,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "errstr.h"
 #include "netutil.h"
 
 static void	set_err(char *err, size_t errlen, const char *fmt, ...)
 		    __attribute__((__format__(__printf__, 3, 4)));
-static int64_t	now_ms(void);
+static int	bind_one(const struct addrinfo *ai, int backlog);
 static int	wait_writable(int fd, int timeout_ms);
 static int	connect_one(const struct addrinfo *ai, int timeout_ms);
 
@@ -44,19 +45,6 @@ set_err(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Milliseconds from CLOCK_MONOTONIC: wall-clock steps must not stretch a
- * connect timeout. */
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	/* CLOCK_MONOTONIC cannot fail on any system we build for. */
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		return 0;
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Wait until a non-blocking connect on fd has finished, successfully or
  * not, for at most timeout_ms (0 = no limit of our own).  A signal must not
@@ -71,7 +59,7 @@ wait_writable(int fd, int timeout_ms)
 	int rc, wait;
 
 	if (timeout_ms > 0)
-		deadline = now_ms() + timeout_ms;
+		deadline = (int64_t)(clock_now_ns() / CLOCK_NS_PER_MS) + timeout_ms;
 	wait = timeout_ms > 0 ? timeout_ms : -1;
 	for (;;) {
 		pfd.fd = fd;
@@ -88,7 +76,7 @@ wait_writable(int fd, int timeout_ms)
 		if (errno != EINTR)
 			return -1;
 		if (timeout_ms > 0) {
-			left = deadline - now_ms();
+			left = deadline - (int64_t)(clock_now_ns() / CLOCK_NS_PER_MS);
 			if (left <= 0) {
 				errno = ETIMEDOUT;
 				return -1;
@@ -274,4 +262,72 @@ netutil_set_timeouts(int fd, int timeout_ms)
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1)
 		return -1;
 	return 0;
+}
+
+int
+netutil_listen(const char *host, const char *port, int backlog,
+    struct sockaddr_storage *bound, socklen_t *boundlen, char *err,
+    size_t errlen)
+{
+	struct addrinfo hints, *res, *ai;
+	int rc, fd = -1, saved = 0;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if (host != NULL && *host == '\0')
+		host = NULL;
+	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
+		set_err(err, errlen, "cannot resolve bind address '%s': %s",
+		    host != NULL ? host : "*", rc == EAI_SYSTEM ?
+		    errstr(errno) : gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if ((fd = bind_one(ai, backlog)) != -1)
+			break;
+		saved = errno;
+	}
+	freeaddrinfo(res);
+	if (fd == -1) {
+		set_err(err, errlen, "cannot listen on %s port %s: %s",
+		    host != NULL ? host : "*", port, errstr(saved));
+		return -1;
+	}
+	*boundlen = sizeof(*bound);
+	if (getsockname(fd, (struct sockaddr *)bound, boundlen) == -1) {
+		set_err(err, errlen, "getsockname: %s", errstr(errno));
+		(void)close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* A bound, listening socket for ai, or -1 with errno set. */
+static int
+bind_one(const struct addrinfo *ai, int backlog)
+{
+	int fd, on = 1, off = 0, saved;
+
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+	    ai->ai_protocol);
+	if (fd == -1)
+		return -1;
+	/* Restarts must not wait out TIME_WAIT of the last run's sockets. */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1)
+		goto fail;
+	/* "::" means every address, IPv4 included, whatever the sysctl says. */
+	if (ai->ai_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_V6ONLY, &off, sizeof(off)) == -1)
+		goto fail;
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
+	    listen(fd, backlog) == -1)
+		goto fail;
+	return fd;
+fail:
+	saved = errno;
+	(void)close(fd);
+	errno = saved;
+	return -1;
 }

@@ -27,6 +27,17 @@ const char *netutil_format_addr(const struct sockaddr *sa, socklen_t len,
 int	netutil_connect(const char *host, const char *port, int timeout_ms,
 	    char *err, size_t errlen);
 
+/*
+ * A listening TCP socket: resolve host (getaddrinfo, AI_PASSIVE; NULL or
+ * "" = every address; the first address that binds wins), bind with
+ * SO_REUSEADDR (IPV6_V6ONLY off, so "::" serves IPv4 too), listen with
+ * backlog.  Blocking and close-on-exec.  Fills *bound with the address it
+ * got (the port chosen for "0").
+ */
+int	netutil_listen(const char *host, const char *port, int backlog,
+	    struct sockaddr_storage *bound, socklen_t *boundlen, char *err,
+	    size_t errlen);
+
 /* Set SO_RCVTIMEO and SO_SNDTIMEO to timeout_ms (0 = none). */
 int	netutil_set_timeouts(int fd, int timeout_ms);
 

@@ -33,6 +33,8 @@ enum {
 	LOPT_BUFFER_SIZE,
 	LOPT_IO_TIMEOUT,
 	LOPT_PIDFILE,
+	LOPT_PROXY_FROM,
+	LOPT_PROXY_PROTOCOL,
 	LOPT_REJECT_WHEN_FULL,
 	LOPT_SCHEDULER,
 	LOPT_SHUTDOWN_TIMEOUT,
@@ -57,6 +59,8 @@ static const struct option longopts[] = {
 	{ "max-frame",		required_argument,	NULL, 'm' },
 	{ "pidfile",		required_argument,	NULL, LOPT_PIDFILE },
 	{ "port",		required_argument,	NULL, 'p' },
+	{ "proxy-from",		required_argument,	NULL, LOPT_PROXY_FROM },
+	{ "proxy-protocol",	no_argument,		NULL, LOPT_PROXY_PROTOCOL },
 	{ "queue",		required_argument,	NULL, 'q' },
 	{ "quiet",		no_argument,		NULL, 'Q' },
 	{ "reject-when-full",	no_argument,		NULL, LOPT_REJECT_WHEN_FULL },
@@ -92,6 +96,7 @@ static int	get_ms(const struct optctx *c, int val, const char *arg,
 		    unsigned *out);
 static int	get_string(const struct optctx *c, int val, const char *arg,
 		    const char **out);
+static int	check_proxy(const struct optctx *c, const struct options *o);
 static const char *fmt_size(uint64_t v, char *buf, size_t len);
 static const char *fmt_ms(uint64_t ms, char *buf, size_t len);
 
@@ -117,6 +122,7 @@ options_defaults(struct options *opts)
 	opts->pidfile = NULL;
 	opts->verbosity = LOG_NORMAL;
 	opts->use_syslog = false;
+	opts->proxy_protocol = false;	/* proxy_from: empty (memset) */
 }
 
 enum options_result
@@ -124,6 +130,7 @@ options_parse(struct options *opts, int argc, char **argv, FILE *out,
     FILE *err)
 {
 	struct optctx c;
+	char errbuf[160];
 	uint64_t v;
 	int ch;
 
@@ -213,6 +220,17 @@ options_parse(struct options *opts, int argc, char **argv, FILE *out,
 			if (get_string(&c, ch, optarg, &opts->pidfile) == -1)
 				return OPTIONS_USAGE_ERROR;
 			break;
+		case LOPT_PROXY_FROM:
+			if (cidr_list_add(&opts->proxy_from, optarg, errbuf,
+			    sizeof(errbuf)) == -1) {
+				usage_error(&c, "invalid value '%s' for "
+				    "--proxy-from: %s", optarg, errbuf);
+				return OPTIONS_USAGE_ERROR;
+			}
+			break;
+		case LOPT_PROXY_PROTOCOL:
+			opts->proxy_protocol = true;
+			break;
 		case LOPT_REJECT_WHEN_FULL:
 			opts->reject_when_full = true;
 			break;
@@ -255,6 +273,8 @@ options_parse(struct options *opts, int argc, char **argv, FILE *out,
 		usage_error(&c, "extra operand '%s'", argv[optind]);
 		return OPTIONS_USAGE_ERROR;
 	}
+	if (check_proxy(&c, opts) == -1)
+		return OPTIONS_USAGE_ERROR;
 	/* A daemon has no terminal: its stderr is /dev/null. */
 	if (opts->daemonize)
 		opts->use_syslog = true;
@@ -318,7 +338,12 @@ options_usage(FILE *out, const char *progname)
 "                            it (default %s; %s..%s)\n"
 "      --scheduler POLICY  the workers' scheduling policy: batch (a woken\n"
 "                            worker does not preempt) or other\n"
-"                            (default batch)\n",
+"                            (default batch)\n"
+"      --proxy-protocol    every connection starts with a PROXY protocol\n"
+"                            v1 or v2 header (default off)\n"
+"      --proxy-from CIDR[,CIDR...]\n"
+"                          the balancers allowed to send it, IPv4 or\n"
+"                            IPv6; required with --proxy-protocol\n",
 	    frame, maxframe, idle, io, shut, stack, minstack, maxstack,
 	    buffer, minbuffer, maxbuffer);
 	fprintf(out,
@@ -489,6 +514,26 @@ get_ms(const struct optctx *c, int val, const char *arg, unsigned *out)
 		    "of seconds between 0 and %s, with at most 3 decimals",
 		    arg, long_name(val), hi);
 	return -1;
+}
+
+/*
+ * The header is only ever trusted from --proxy-from, and that list means
+ * nothing without the header: either without the other is a mistake.
+ */
+static int
+check_proxy(const struct optctx *c, const struct options *o)
+{
+	if (o->proxy_protocol && o->proxy_from.n == 0) {
+		usage_error(c, "--proxy-protocol needs --proxy-from, the "
+		    "addresses of the balancers that send the header");
+		return -1;
+	}
+	if (!o->proxy_protocol && o->proxy_from.n > 0) {
+		usage_error(c, "--proxy-from is only meaningful with "
+		    "--proxy-protocol");
+		return -1;
+	}
+	return 0;
 }
 
 /* Names and paths: anything but empty, which is always a slip. */

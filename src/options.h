@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cidr.h"
+
 #define OPT_DEFAULT_THREADS		16
 #define OPT_MAX_THREADS			100000
 #define OPT_DEFAULT_PORT		"8080"
@@ -57,6 +59,8 @@ struct options {
 	const char	*pidfile;		/* --pidfile: NULL = none */
 	int		verbosity;		/* enum log_verbosity */
 	bool		use_syslog;		/* --syslog (implied by -d) */
+	bool		proxy_protocol;		/* --proxy-protocol */
+	struct cidr_list proxy_from;		/* --proxy-from (repeatable) */
 };
 
 enum options_result {

@@ -155,6 +155,8 @@ START_TEST(test_defaults)
 	ck_assert_ptr_null(o.pidfile);
 	ck_assert_int_eq(o.verbosity, LOG_NORMAL);
 	ck_assert(!o.use_syslog);
+	ck_assert(!o.proxy_protocol);
+	ck_assert_uint_eq(o.proxy_from.n, 0);
 
 	/* No arguments at all: run with the defaults, print nothing. */
 	parse(&p, NULL);
@@ -492,6 +494,53 @@ START_TEST(test_reparse)
 }
 END_TEST
 
+/* --- --proxy-protocol and --proxy-from -------------------------------- */
+
+START_TEST(test_proxy_options)
+{
+	struct parsed p;
+
+	parse(&p, "--proxy-protocol", "--proxy-from", "10.0.1.1,2001:db8::/32",
+	    "--proxy-from=192.168.0.0/16", NULL);
+	ck_assert_int_eq(p.rc, OPTIONS_RUN);
+	ck_assert_str_eq(p.err, "");
+	ck_assert(p.o.proxy_protocol);
+	ck_assert_uint_eq(p.o.proxy_from.n, 3);
+	ck_assert_uint_eq(p.o.proxy_from.net[0].prefix, 32);
+	ck_assert_uint_eq(p.o.proxy_from.net[1].prefix, 32);
+	ck_assert_uint_eq(p.o.proxy_from.net[2].prefix, 16);
+	parsed_free(&p);
+
+	/* Order does not matter; the check is made after every option. */
+	parse(&p, "--proxy-from", "::1", "-t", "2", "--proxy-protocol", NULL);
+	ck_assert_int_eq(p.rc, OPTIONS_RUN);
+	ck_assert_uint_eq(p.o.proxy_from.n, 1);
+	parsed_free(&p);
+}
+END_TEST
+
+START_TEST(test_bad_proxy_options)
+{
+	expect_error("--proxy-protocol needs --proxy-from, the addresses of "
+	    "the balancers that send the header", "--proxy-protocol", NULL);
+	expect_error("--proxy-from is only meaningful with --proxy-protocol",
+	    "--proxy-from", "10.0.0.1", NULL);
+	expect_error("invalid value '10.0.0.0/33' for --proxy-from: prefix "
+	    "length 33 in '10.0.0.0/33' is more than 32", "--proxy-protocol",
+	    "--proxy-from", "10.0.0.0/33", NULL);
+	expect_error("invalid value '10.0.0.1,x' for --proxy-from: 'x' is not "
+	    "an IPv4 or IPv6 address", "--proxy-from", "10.0.0.1,x",
+	    "--proxy-protocol", NULL);
+	expect_error("invalid value '' for --proxy-from: an empty item in the "
+	    "list", "--proxy-from=", NULL);
+	expect_error("option '--proxy-from' requires an argument",
+	    "--proxy-protocol", "--proxy-from", NULL);
+	expect_error("option '--proxy-protocol' doesn't allow an argument",
+	    "--proxy-protocol=yes", NULL);
+	expect_error("option '--proxy' is ambiguous", "--proxy", NULL);
+}
+END_TEST
+
 /* --- --help and --version ----------------------------------------------- */
 
 START_TEST(test_help)
@@ -503,7 +552,8 @@ START_TEST(test_help)
 		"--shutdown-timeout SEC", "--stack-size SIZE",
 		"--buffer-size SIZE", "--scheduler POLICY", "--user USER",
 		"--daemon", "--pidfile FILE", "--verbose", "--quiet",
-		"--syslog", "--version", "--help", NULL
+		"--syslog", "--version", "--help", "--proxy-protocol",
+		"--proxy-from CIDR[,CIDR...]", NULL
 	};
 	static const char *const shorts[] = {
 		"-t, --threads", "-p, --port", "-b, --bind", "-q, --queue",
@@ -954,6 +1004,7 @@ options_suite(void)
 	tcase_add_test(tc, test_long_options);
 	tcase_add_test(tc, test_limits);
 	tcase_add_test(tc, test_verbosity);
+	tcase_add_test(tc, test_proxy_options);
 	tcase_add_test(tc, test_reparse);
 	suite_add_tcase(s, tc);
 
@@ -966,6 +1017,7 @@ options_suite(void)
 	tcase_add_test(tc, test_bad_strings);
 	tcase_add_test(tc, test_missing_argument);
 	tcase_add_test(tc, test_operands);
+	tcase_add_test(tc, test_bad_proxy_options);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("info");

@@ -12,9 +12,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cidr.h"
 #include "clock.h"
 #include "echo.h"
 #include "msgframe.h"
+#include "proxy.h"
 
 /* A deadline of 0 means "none". */
 typedef uint64_t deadline_t;
@@ -32,6 +34,10 @@ static void	end_recv(struct echo_worker *w, struct echo_result *res,
 static void	end_send(struct echo_worker *w, struct echo_result *res, int err);
 static int	stream_frame(struct echo_worker *w, int fd, size_t have,
 		    uint64_t total, deadline_t deadline, struct echo_result *res);
+static int	read_proxy(struct echo_worker *w, int fd,
+		    struct echo_result *res, size_t *lenp);
+static void	end_proxy(struct echo_worker *w, struct echo_result *res,
+		    ssize_t n, int err);
 
 static const char *const reason_names[CLOSE_REASONS] = {
 	[CLOSE_CLIENT] = "client",
@@ -42,6 +48,8 @@ static const char *const reason_names[CLOSE_REASONS] = {
 	[CLOSE_RESET] = "reset",
 	[CLOSE_ERROR] = "error",
 	[CLOSE_SHUTDOWN] = "shutdown",
+	[CLOSE_PROXY] = "proxy",
+	[CLOSE_UNTRUSTED] = "untrusted",
 };
 
 const char *
@@ -89,25 +97,39 @@ echo_stats_add(struct echo_totals *sum, struct echo_worker *w)
 }
 
 void
-echo_serve(struct echo_worker *w, int fd, struct echo_result *res)
+echo_serve(struct echo_worker *w, const struct conn *c,
+    struct echo_result *res)
 {
 	const struct echo_config *cfg = w->cfg;
 	unsigned char *buf = w->buf;
 	struct msgframe_scan sc;
 	deadline_t deadline = 0;
 	size_t len = 0;		/* bytes buffered: always part of one frame */
-	bool fresh;		/* the buffered bytes start a new frame */
+	bool fresh = true;	/* the buffered bytes start a new frame */
+	bool pending;		/* bytes came with the PROXY header */
+	int fd = c->fd;
 	ssize_t n;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
+	if (cfg->proxy_from != NULL && !cidr_list_match(cfg->proxy_from,
+	    (const struct sockaddr *)&c->peer, c->peerlen)) {
+		end(w, res, CLOSE_UNTRUSTED, 0);
+		return;
+	}
 	if (set_idle_timeout(fd, cfg->idle_timeout_ms) == -1) {
 		end(w, res, CLOSE_ERROR, errno);
 		return;
 	}
+	if (cfg->proxy_from != NULL && read_proxy(w, fd, res, &len) == -1)
+		return;
+	pending = len > 0;
 
 	for (;;) {
-		if (len == 0) {
+		if (pending) {
+			/* Scan them first, as if this read had brought them. */
+			pending = false;
+		} else if (len == 0) {
 			/* Between frames: the handshake of echo.h. */
 			atomic_store(&w->phase, ECHO_WAITING);
 			if (atomic_load(w->stopping)) {
@@ -130,6 +152,7 @@ echo_serve(struct echo_worker *w, int fd, struct echo_result *res)
 				return;
 			}
 			fresh = true;
+			len = (size_t)n;
 		} else {
 			fresh = false;
 			n = recv_by(fd, buf + len, cfg->buf_size - len, deadline);
@@ -137,8 +160,8 @@ echo_serve(struct echo_worker *w, int fd, struct echo_result *res)
 				end_recv(w, res, n, errno);
 				return;
 			}
+			len += (size_t)n;
 		}
-		len += (size_t)n;
 
 		rc = msgframe_scan(buf, len, cfg->max_frame, &sc);
 		if (sc.complete > 0) {
@@ -235,6 +258,72 @@ stream_frame(struct echo_worker *w, int fd, size_t have, uint64_t total,
 	return 0;
 }
 
+/*
+ * Read the PROXY header into the worker's buffer; the bytes after it are
+ * moved to the front and their count stored in *lenp.  The whole header
+ * must arrive by one deadline, as a frame must: a dripping sender gains
+ * nothing per read.  Until it is complete the worker is ECHO_WAITING.
+ * 0, or -1 after end() (the connection is over).
+ */
+static int
+read_proxy(struct echo_worker *w, int fd, struct echo_result *res,
+    size_t *lenp)
+{
+	const struct echo_config *cfg = w->cfg;
+	struct proxy_header hdr;
+	enum proxy_status st;
+	deadline_t deadline;
+	size_t have = 0;
+	ssize_t n;
+
+	deadline = deadline_after(cfg->io_timeout_ms != 0 ?
+	    cfg->io_timeout_ms : cfg->idle_timeout_ms);
+	atomic_store(&w->phase, ECHO_WAITING);
+	if (atomic_load(w->stopping)) {
+		end(w, res, CLOSE_SHUTDOWN, 0);
+		return -1;
+	}
+	do {
+		n = recv_by(fd, w->buf + have, cfg->buf_size - have, deadline);
+		if (n <= 0) {
+			end_proxy(w, res, n, errno);
+			return -1;
+		}
+		have += (size_t)n;
+		st = proxy_parse(w->buf, have, &hdr);
+	} while (st == PROXY_MORE);
+	atomic_store(&w->phase, ECHO_BUSY);
+	if (st == PROXY_ERROR) {
+		res->proxy_error = hdr.error;
+		end(w, res, CLOSE_PROXY, 0);
+		return -1;
+	}
+	res->proxied = true;
+	res->proxy_kind = hdr.kind;
+	if (hdr.kind == PROXY_ADDRS) {
+		memcpy(&res->client, &hdr.src, hdr.srclen);
+		res->clientlen = hdr.srclen;
+	}
+	*lenp = have - hdr.consumed;
+	if (*lenp > 0)
+		memmove(w->buf, w->buf + hdr.consumed, *lenp);
+	return 0;
+}
+
+/* A read before the header was complete failed or hit end of stream. */
+static void
+end_proxy(struct echo_worker *w, struct echo_result *res, ssize_t n, int err)
+{
+	if (atomic_load(w->stopping))
+		end(w, res, CLOSE_SHUTDOWN, 0);
+	else if (n == 0 || err == ETIMEDOUT)
+		end(w, res, CLOSE_PROXY, n == 0 ? 0 : ETIMEDOUT);
+	else if (err == ECONNRESET)
+		end(w, res, CLOSE_RESET, err);
+	else
+		end(w, res, CLOSE_ERROR, err);
+}
+
 void
 echo_close(int fd, const struct echo_result *res, unsigned linger_ms)
 {
@@ -246,6 +335,8 @@ echo_close(int fd, const struct echo_result *res, unsigned linger_ms)
 	switch (res->reason) {
 	case CLOSE_RESET:
 	case CLOSE_ERROR:
+	case CLOSE_PROXY:
+	case CLOSE_UNTRUSTED:
 		break;
 	case CLOSE_IO_TIMEOUT:
 		/*

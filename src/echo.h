@@ -25,6 +25,18 @@
  *   sequentially consistent atomics, so at least one of them sees the
  *   other: a waiting worker is always woken, a busy one finishes the frame
  *   in progress and stops at the next frame boundary.
+ *
+ * PROXY protocol (cfg->proxy_from set, --proxy-protocol):
+ *   - a peer outside cfg->proxy_from is closed before anything is read
+ *     (CLOSE_UNTRUSTED);
+ *   - otherwise the header (proxy.h) is read into the worker's buffer,
+ *     whole within the io timeout (the idle timeout if that is 0), and
+ *     the bytes after it in the same reads are simply the first bytes of
+ *     the frame stream: no MSG_PEEK, no second buffer.  A missing or bad
+ *     header closes the connection, nothing echoed (CLOSE_PROXY).  While
+ *     it waits for the header the worker counts as ECHO_WAITING: no frame
+ *     is in progress, so a shutdown need not wait for a slow balancer;
+ *   - the header costs nothing per frame: after it, the loop is the same.
  */
 #ifndef ECHO_H
 #define ECHO_H
@@ -33,6 +45,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
+
+#include "cidr.h"
+#include "conn.h"
+#include "proxy.h"
 
 /* Why a connection ended.  The order is the order of the stats line. */
 enum close_reason {
@@ -44,6 +61,8 @@ enum close_reason {
 	CLOSE_RESET,		/* the client reset the connection */
 	CLOSE_ERROR,		/* another socket error */
 	CLOSE_SHUTDOWN,		/* the server is shutting down */
+	CLOSE_PROXY,		/* no valid PROXY header (--proxy-protocol) */
+	CLOSE_UNTRUSTED,	/* peer not in --proxy-from: nothing read */
 	CLOSE_REASONS
 };
 
@@ -55,7 +74,10 @@ struct echo_config {
 	unsigned	idle_timeout_ms;	/* 0 = wait forever between frames */
 	unsigned	io_timeout_ms;	/* 0 = no per-frame deadline */
 	size_t		buf_size;	/* per-worker buffer (--buffer-size);
-					   >= 2 * header */
+					   >= 2 * header, >= PROXY_MAX_HEADER */
+	/* NULL: no PROXY protocol; else the header is required, and only
+	 * from these peers. */
+	const struct cidr_list *proxy_from;
 };
 
 /*
@@ -76,6 +98,14 @@ struct echo_result {
 	uint32_t		announced;	/* CLOSE_OVERSIZE: header's length */
 	bool			writing;	/* CLOSE_IO_TIMEOUT: echo unsent */
 	uint64_t		frames;		/* frames echoed on this connection */
+	/* With --proxy-protocol, once a valid header was read: */
+	bool			proxied;
+	enum proxy_kind		proxy_kind;
+	struct sockaddr_storage	client;		/* PROXY_ADDRS: from the header */
+	socklen_t		clientlen;
+	/* CLOSE_PROXY: the parser's reason, or NULL with err ETIMEDOUT (too
+	 * slow) or 0 (the stream ended first). */
+	const char		*proxy_error;
 };
 
 enum echo_phase {
@@ -101,10 +131,12 @@ void	echo_worker_init(struct echo_worker *w, const struct echo_config *cfg,
 	    const atomic_bool *stopping, unsigned char *buf);
 
 /*
- * Echo frames on fd until the connection ends; fills *res and counts the
- * reason in the worker's stats.  Does not close fd (see echo_close).
+ * Echo frames on c->fd until the connection ends (after its PROXY header,
+ * if the config asks for one); fills *res and counts the reason in the
+ * worker's stats.  Does not close the descriptor (see echo_close).
  */
-void	echo_serve(struct echo_worker *w, int fd, struct echo_result *res);
+void	echo_serve(struct echo_worker *w, const struct conn *c,
+	    struct echo_result *res);
 
 /*
  * Close fd after echo_serve(), without destroying echoes already written:
@@ -112,7 +144,8 @@ void	echo_serve(struct echo_worker *w, int fd, struct echo_result *res);
  * remaining input for at most linger_ms (httpd's lingering close), so the
  * kernel never answers unread input with a reset.  A client that stopped
  * reading (io timeout while writing) or reset the connection is closed at
- * once.
+ * once, and so is one that never got past the PROXY checks: it is owed
+ * no echo.
  */
 void	echo_close(int fd, const struct echo_result *res, unsigned linger_ms);
 

@@ -145,6 +145,7 @@ start(struct server *srv)
 	pc.echo.idle_timeout_ms = o->idle_timeout_ms;
 	pc.echo.io_timeout_ms = o->io_timeout_ms;
 	pc.echo.buf_size = o->buffer_size;
+	pc.echo.proxy_from = o->proxy_protocol ? &o->proxy_from : NULL;
 	if ((srv->pool = pool_create(srv->queue, &pc, err,
 	    sizeof(err))) == NULL)
 		fail_start(EX_OSERR, "%s", err);	/* exits: nothing to unwind */

@@ -93,6 +93,9 @@ static void	 set_policy(struct pool *p);
 static void	 serve(struct slot *s, const struct conn *c);
 static void	 log_close(const struct pool_config *cfg, const struct conn *c,
 		    const struct echo_result *res);
+static bool	 check_end(const struct echo_result *res);
+static void	 format_peer(const struct conn *c,
+		    const struct echo_result *res, char *buf, size_t len);
 static void	 slot_set_fd(struct slot *s, int fd);
 static void	 shut_slot(struct slot *s, int how, bool only_waiting);
 static unsigned	 wait_running(struct pool *p, unsigned timeout_ms);
@@ -414,7 +417,7 @@ serve(struct slot *s, const struct conn *c)
 	struct echo_result res;
 
 	slot_set_fd(s, c->fd);
-	echo_serve(&s->echo, c->fd, &res);
+	echo_serve(&s->echo, c, &res);
 	log_close(&s->pool->cfg, c, &res);
 	/* Cleared before the close: see the fd-reuse note in pool.h. */
 	slot_set_fd(s, -1);
@@ -429,17 +432,17 @@ static void
 log_close(const struct pool_config *cfg, const struct conn *c,
     const struct echo_result *res)
 {
-	char peer[NETUTIL_ADDRSTRLEN];
+	char peer[2 * NETUTIL_ADDRSTRLEN + 16];
 	unsigned long long frames = res->frames;
 	/* "after 1 frame", "after 0 frames". */
 	const char *unit = frames == 1 ? "frame" : "frames";
 
-	if (res->reason == CLOSE_CLIENT || res->reason == CLOSE_SHUTDOWN) {
+	if (res->reason == CLOSE_CLIENT || res->reason == CLOSE_SHUTDOWN ||
+	    check_end(res)) {
 		if (log_get_verbosity() < LOG_VERBOSE)
 			return;
 	}
-	netutil_format_addr((const struct sockaddr *)&c->peer, c->peerlen,
-	    peer, sizeof(peer));
+	format_peer(c, res, peer, sizeof(peer));
 	switch (res->reason) {
 	case CLOSE_CLIENT:
 		log_debug("closed %s: client closed after %llu %s", peer,
@@ -471,8 +474,28 @@ log_close(const struct pool_config *cfg, const struct conn *c,
 		    "frame (after %llu %s)", peer, frames, unit);
 		break;
 	case CLOSE_RESET:
-		log_info("closed %s: connection reset by client (after %llu "
-		    "%s)", peer, frames, unit);
+		if (check_end(res))
+			log_debug("closed %s: reset by the balancer after "
+			    "%llu %s", peer, frames, unit);
+		else
+			log_info("closed %s: connection reset by client "
+			    "(after %llu %s)", peer, frames, unit);
+		break;
+	case CLOSE_PROXY:
+		if (res->proxy_error != NULL)
+			log_info("closed %s: invalid PROXY header: %s", peer,
+			    res->proxy_error);
+		else if (res->err == ETIMEDOUT)
+			log_info("closed %s: no complete PROXY header within "
+			    "%u ms", peer, cfg->echo.io_timeout_ms != 0 ?
+			    cfg->echo.io_timeout_ms :
+			    cfg->echo.idle_timeout_ms);
+		else
+			log_info("closed %s: the stream ended before a "
+			    "complete PROXY header", peer);
+		break;
+	case CLOSE_UNTRUSTED:
+		log_info("closed %s: not in --proxy-from, nothing read", peer);
 		break;
 	case CLOSE_ERROR:
 	default:
@@ -480,6 +503,41 @@ log_close(const struct pool_config *cfg, const struct conn *c,
 		    errstr(res->err), frames, unit);
 		break;
 	}
+}
+
+/*
+ * A balancer's own connection (PROXY LOCAL: HAProxy's health checks)
+ * ending the way checks end, with a reset every few seconds: as normal
+ * as a client's close, so logged at debug only.
+ */
+static bool
+check_end(const struct echo_result *res)
+{
+	return res->proxied && res->proxy_kind == PROXY_LOCAL &&
+	    res->reason == CLOSE_RESET;
+}
+
+/*
+ * "1.2.3.4:5" for a direct peer; "client via balancer" after a PROXY
+ * header with addresses; the balancer and what it sent otherwise.
+ */
+static void
+format_peer(const struct conn *c, const struct echo_result *res, char *buf,
+    size_t len)
+{
+	char client[NETUTIL_ADDRSTRLEN], via[NETUTIL_ADDRSTRLEN];
+
+	netutil_format_addr((const struct sockaddr *)&c->peer, c->peerlen,
+	    via, sizeof(via));
+	if (!res->proxied)
+		(void)snprintf(buf, len, "%s", via);
+	else if (res->proxy_kind == PROXY_ADDRS) {
+		netutil_format_addr((const struct sockaddr *)&res->client,
+		    res->clientlen, client, sizeof(client));
+		(void)snprintf(buf, len, "%s via %s", client, via);
+	} else
+		(void)snprintf(buf, len, "%s (PROXY %s)", via,
+		    res->proxy_kind == PROXY_LOCAL ? "LOCAL" : "UNKNOWN");
 }
 
 static void

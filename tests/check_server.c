@@ -1439,6 +1439,9 @@ static const struct bad_cmdline bad_cmdlines[] = {
 	{ { "--threads", "abc" }, "threads", "abc" },
 	{ { "--io-timeout", "soon" }, "io-timeout", "soon" },
 	{ { "--idle-timeout", "-1" }, "idle-timeout", "-1" },
+	{ { "--proxy-protocol" }, "proxy-from", NULL },
+	{ { "--proxy-protocol", "--proxy-from", "10.0.0.0/33" }, "proxy-from",
+	  "10.0.0.0/33" },
 };
 
 START_TEST(test_bad_command_line)
@@ -1545,6 +1548,346 @@ START_TEST(test_port_in_use)
 }
 END_TEST
 
+/* --- PROXY protocol -------------------------------------------------- */
+
+#define V1_HEADER	"PROXY TCP4 10.0.0.9 10.0.1.5 5000 8080\r\n"
+#define V1_CLIENT	"10.0.0.9:5000"
+
+/* The loopback client is the balancer; -v logs every close. */
+static const char *const proxy_args[] = {
+	"--proxy-protocol", "--proxy-from", "127.0.0.1", "-v", NULL
+};
+
+/* A v2 header for TCP4 10.0.0.9:5000 -> 10.0.1.5:8080, or LOCAL. */
+static size_t
+put_v2(unsigned char *dst, bool local)
+{
+	static const unsigned char head[16] = {
+		0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49,
+		0x54, 0x0A, 0x21, 0x11, 0x00, 0x0C
+	};
+	static const unsigned char addrs[12] = {
+		10, 0, 0, 9, 10, 0, 1, 5, 0x13, 0x88, 0x1F, 0x90
+	};
+
+	memcpy(dst, head, sizeof(head));
+	if (local)
+		dst[12] = 0x20;
+	memcpy(dst + sizeof(head), addrs, sizeof(addrs));
+	return sizeof(head) + sizeof(addrs);
+}
+
+/* The server closes fd without having sent a byte of it back. */
+static void
+expect_no_echo(int fd)
+{
+	unsigned char	buf[256];
+	ssize_t		n;
+
+	n = recv(fd, buf, sizeof(buf), 0);
+	ck_assert_msg(n == 0 || (n == -1 && errno == ECONNRESET),
+	    "expected a close without echo, got %zd (%s)", n,
+	    n == -1 ? strerror(errno) : "bytes");
+}
+
+/* A v1 header and the first frame in one write; then more frames. */
+START_TEST(test_proxy_v1_echo)
+{
+	struct server	 s;
+	unsigned char	 wire[sizeof(V1_HEADER) + 4 + 64], p[64];
+	char		 me[64], via[128];
+	size_t		 n;
+	int		 fd;
+
+	server_start(&s, proxy_args);
+	fd = tu_connect(s.port);
+	tu_local_addr(fd, me, sizeof(me));
+	tu_fill_random(p, sizeof(p), 1);
+	n = strlen(V1_HEADER);
+	memcpy(wire, V1_HEADER, n);
+	n += tu_put_frame(wire + n, p, sizeof(p));
+	send_raw(fd, wire, n);
+	recv_expect(fd, p, sizeof(p));
+	tu_echo_check(fd, p, 10);
+	tu_echo_check(fd, p, 0);
+	close(fd);
+	snprintf(via, sizeof(via), V1_CLIENT " via %s: client closed after "
+	    "3 frames", me);
+	require_close_logged(&s, via, NULL);
+	require_stat(&s, "frames", 3);
+	require_stat(&s, "closed_client", 1);
+	server_stop_clean(&s);
+}
+END_TEST
+
+/*
+ * A v2 header followed by frames, split at many points, and coalesced:
+ * the bytes after the header are the frame stream, whatever the reads.
+ * With a 4K buffer, a frame that follows the header can stream too.
+ */
+START_TEST(test_proxy_v2_splits)
+{
+	static const size_t cuts[] = {
+		1, 5, 12, 13, 14, 15, 16, 27, 28, 29, 31, 32, 40, 60
+	};
+	const char *const args[] = { "--proxy-protocol", "--proxy-from",
+	    "127.0.0.1", "--buffer-size", "4K", NULL };
+	struct server	 s;
+	unsigned char	 wire[28 + 3 * (4 + 20) + 4 + 10000], p[10000];
+	size_t		 n, i, cut;
+	int		 fd, k;
+
+	server_start(&s, args);
+	tu_fill_random(p, sizeof(p), 2);
+	n = put_v2(wire, false);
+	for (k = 0; k < 3; k++)
+		n += tu_put_frame(wire + n, p, 20);
+	for (i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+		cut = cuts[i];
+		fd = tu_connect(s.port);
+		send_raw(fd, wire, cut);
+		tu_sleep_ms(10);
+		send_raw(fd, wire + cut, n - cut);
+		for (k = 0; k < 3; k++)
+			recv_expect(fd, p, 20);
+		close(fd);
+	}
+	/* Header, three frames and half of a big one; then the rest. */
+	n = put_v2(wire, false);
+	for (k = 0; k < 3; k++)
+		n += tu_put_frame(wire + n, p, 20);
+	n += tu_put_frame(wire + n, p, sizeof(p));
+	fd = tu_connect(s.port);
+	send_raw(fd, wire, n - 5000);
+	for (k = 0; k < 3; k++)
+		recv_expect(fd, p, 20);
+	tu_sleep_ms(20);
+	send_raw(fd, wire + n - 5000, 5000);
+	recv_expect(fd, p, sizeof(p));
+	/* A big frame straight after the header, in the same write. */
+	close(fd);
+	fd = tu_connect(s.port);
+	n = put_v2(wire, false);
+	n += tu_put_frame(wire + n, p, sizeof(p));
+	send_raw(fd, wire, n);
+	recv_expect(fd, p, sizeof(p));
+	close(fd);
+	require_stat(&s, "closed_client", (long)(sizeof(cuts) /
+	    sizeof(cuts[0])) + 2);
+	require_stat(&s, "frames", (long)(sizeof(cuts) / sizeof(cuts[0])) *
+	    3 + 5);
+	server_stop_clean(&s);
+}
+END_TEST
+
+/*
+ * HAProxy's health checks: a v2 LOCAL header, a frame, its echo, then a
+ * reset.  Logged at debug only; without -v not at all.  A v1 UNKNOWN
+ * connection is named by its real address.
+ */
+START_TEST(test_proxy_local_quiet)
+{
+	const char *const args[] = { "--proxy-protocol", "--proxy-from",
+	    "127.0.0.1", NULL };
+	struct server	 s;
+	unsigned char	 wire[64], p[4] = "ping";
+	char		 me[64], *log;
+	size_t		 n;
+	int		 fd, i;
+
+	server_start(&s, args);
+	for (i = 0; i < 3; i++) {
+		fd = tu_connect(s.port);
+		n = put_v2(wire, true);
+		n += tu_put_frame(wire + n, p, sizeof(p));
+		send_raw(fd, wire, n);
+		recv_expect(fd, p, sizeof(p));
+		tu_close_reset(fd);
+	}
+	/* An UNKNOWN connection that ends badly: logged, real address. */
+	fd = tu_connect(s.port);
+	tu_local_addr(fd, me, sizeof(me));
+	send_raw(fd, "PROXY UNKNOWN\r\n\xff\xff\xff\xff", 19);
+	expect_no_echo(fd);
+	close(fd);
+	require_close_logged(&s, "(PROXY UNKNOWN): oversize", me);
+	require_stat(&s, "closed_reset", 3);
+	log = server_log_read(&s);
+	ck_assert_msg(strstr(log, "LOCAL") == NULL && strstr(log,
+	    "reset by") == NULL, "health checks were logged:\n%s", log);
+	free(log);
+	server_stop_clean(&s);
+
+	/* With -v they are, at debug, by the balancer's address. */
+	server_start(&s, proxy_args);
+	fd = tu_connect(s.port);
+	tu_local_addr(fd, me, sizeof(me));
+	n = put_v2(wire, true);
+	n += tu_put_frame(wire + n, p, sizeof(p));
+	send_raw(fd, wire, n);
+	recv_expect(fd, p, sizeof(p));
+	tu_close_reset(fd);
+	require_close_logged(&s, "debug: closed", me);
+	require_close_logged(&s, "(PROXY LOCAL): reset by the balancer after "
+	    "1 frame", me);
+	server_stop_clean(&s);
+}
+END_TEST
+
+/* No header, a bad one, or a stream that ends inside it: closed, unechoed. */
+START_TEST(test_proxy_header_required)
+{
+	static const struct {
+		const char	*bytes;
+		size_t		 len;
+		bool		 half_close;
+		const char	*logged;
+	} cases[] = {
+		{ "\0\0\0\x05hello", 9, false,
+		  "invalid PROXY header: no PROXY protocol signature" },
+		{ "PROXY TCP4 1.2.3.4\r\n\0\0\0\0", 24, false,
+		  "invalid PROXY header: v1 line does not have four fields" },
+		{ "PROXY TCP4 1.2", 14, true,
+		  "the stream ended before a complete PROXY header" },
+		{ "\r\n\r\n\0\r\nQUIT\n\x22", 13, false,
+		  "invalid PROXY header: v2 command" },
+	};
+	struct server	 s;
+	char		 me[64];
+	size_t		 i;
+	int		 fd;
+
+	server_start(&s, proxy_args);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		fd = tu_connect(s.port);
+		tu_local_addr(fd, me, sizeof(me));
+		send_raw(fd, cases[i].bytes, cases[i].len);
+		if (cases[i].half_close)
+			ck_assert(shutdown(fd, SHUT_WR) == 0);
+		expect_no_echo(fd);
+		close(fd);
+		require_close_logged(&s, cases[i].logged, me);
+	}
+	require_stat(&s, "closed_proxy", (long)i);
+	require_stat(&s, "frames", 0);
+	server_stop_clean(&s);
+}
+END_TEST
+
+/* A header dripped a byte at a time is cut off like a slow frame. */
+START_TEST(test_proxy_header_timeout)
+{
+	const char *const args[] = { "--proxy-protocol", "--proxy-from",
+	    "127.0.0.1", "--io-timeout", "1", "-i", "10", NULL };
+	struct server	 s;
+	char		 me[64];
+	int64_t		 t0;
+	long		 ms;
+	size_t		 i;
+	int		 fd;
+
+	server_start(&s, args);
+	fd = tu_connect(s.port);
+	tu_local_addr(fd, me, sizeof(me));
+	t0 = wall_ms();
+	for (i = 0; i < 8; i++) {
+		if (send(fd, V1_HEADER + i, 1, MSG_NOSIGNAL) != 1)
+			break;		/* closed already: fine */
+		tu_sleep_ms(200);
+	}
+	ms = wait_close_ms(&s, fd, "no complete PROXY header within 1000 ms",
+	    me, t0, 4000);
+	ck_assert_msg(ms >= 750 && ms <= 2500, "a dripped header was cut off "
+	    "after %ld ms (--io-timeout 1)", ms);
+	require_stat(&s, "closed_proxy", 1);
+	close(fd);
+	server_stop_clean(&s);
+}
+END_TEST
+
+/*
+ * A peer outside --proxy-from is closed before anything is read, named
+ * by its real address; the forged one appears nowhere.
+ */
+START_TEST(test_proxy_untrusted)
+{
+	const char *const args[] = { "--proxy-protocol", "--proxy-from",
+	    "10.255.0.1,::1", "-v", NULL };
+	const char	 forged[] = "PROXY TCP4 6.6.6.6 10.0.1.5 666 8080\r\n";
+	struct server	 s;
+	unsigned char	 wire[128], p[8] = "forged!";
+	char		 me[64], *log;
+	size_t		 n;
+	int		 fd;
+
+	server_start(&s, args);
+	fd = tu_connect(s.port);
+	tu_local_addr(fd, me, sizeof(me));
+	n = strlen(forged);
+	memcpy(wire, forged, n);
+	n += tu_put_frame(wire + n, p, sizeof(p));
+	send_raw(fd, wire, n);
+	expect_no_echo(fd);
+	close(fd);
+	require_close_logged(&s, "not in --proxy-from, nothing read", me);
+	require_stat(&s, "closed_untrusted", 1);
+	require_stat(&s, "frames", 0);
+	log = server_log_read(&s);
+	ck_assert_msg(strstr(log, "6.6.6.6") == NULL, "the forged address "
+	    "was logged:\n%s", log);
+	free(log);
+	server_stop_clean(&s);
+}
+END_TEST
+
+/* Without --proxy-protocol a header is the start of a frame: "PROX"... */
+START_TEST(test_proxy_off_is_a_frame)
+{
+	struct server	 s;
+	char		 me[64];
+	int		 fd;
+
+	server_start(&s, NULL);
+	fd = tu_connect(s.port);
+	tu_local_addr(fd, me, sizeof(me));
+	send_raw(fd, V1_HEADER, strlen(V1_HEADER));
+	expect_no_echo(fd);
+	close(fd);
+	require_close_logged(&s, "header announces 1347571544 bytes", me);
+	server_stop_clean(&s);
+}
+END_TEST
+
+/* A connection waiting for its header does not hold up a shutdown. */
+START_TEST(test_proxy_sigterm_waiting)
+{
+	const char *const args[] = { "--proxy-protocol", "--proxy-from",
+	    "127.0.0.1", "--io-timeout", "30", "--shutdown-timeout", "10",
+	    "-v", NULL };
+	struct server	 s;
+	char		 me[64];
+	long		 elapsed;
+	int		 fd, fd2, status;
+
+	server_start(&s, args);
+	fd = tu_connect(s.port);
+	fd2 = tu_connect(s.port);
+	tu_local_addr(fd, me, sizeof(me));
+	send_raw(fd2, "PROXY TCP4 10", 13);
+	tu_sleep_ms(100);
+	elapsed = stop_timed(&s, SIGTERM, &status);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "exit status 0x%x after SIGTERM", status);
+	ck_assert_msg(elapsed < 5000, "connections waiting for a PROXY "
+	    "header kept the server up %ld ms (--io-timeout 30, "
+	    "--shutdown-timeout 10)", elapsed);
+	ck_assert(tu_wait_closed(fd, 1000));
+	ck_assert(tu_wait_closed(fd2, 1000));
+	close(fd);
+	close(fd2);
+}
+END_TEST
+
 static Suite *
 server_suite(void)
 {
@@ -1593,6 +1936,18 @@ server_suite(void)
 	    (int)(sizeof(bad_cmdlines) / sizeof(bad_cmdlines[0])));
 	tcase_add_test(tc, test_version_and_help);
 	tcase_add_test(tc, test_port_in_use);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("Proxy");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_proxy_v1_echo);
+	tcase_add_test(tc, test_proxy_v2_splits);
+	tcase_add_test(tc, test_proxy_local_quiet);
+	tcase_add_test(tc, test_proxy_header_required);
+	tcase_add_test(tc, test_proxy_header_timeout);
+	tcase_add_test(tc, test_proxy_untrusted);
+	tcase_add_test(tc, test_proxy_off_is_a_frame);
+	tcase_add_test(tc, test_proxy_sigterm_waiting);
 	suite_add_tcase(s, tc);
 
 	return s;

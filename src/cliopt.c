@@ -27,12 +27,41 @@
 /* Room for "--" and the longest option name we would ever print. */
 #define LABEL_MAX	64
 
+/*
+ * A kind of value: its parser, how its limits are written, and the words
+ * of its messages, "must be WHAT between LO and HI[HOW]" for a malformed
+ * value and "must be between LO and HI[UNIT]" for one out of range.
+ */
+struct kind {
+	int		(*parse)(const char *, uint64_t, uint64_t, uint64_t *);
+	const char	*(*fmt)(uint64_t, char *, size_t);
+	const char	*what;
+	const char	*unit;
+	const char	*how;
+};
+
 static const char *label(const struct cliopt *c, int val, char *buf,
 		    size_t len);
 static void	vmessage(const struct cliopt *c, const char *arg,
 		    const char *name, const char *fmt, va_list ap)
 		    CLIOPT_PRINTF(4, 0);
 static void	bad_option(const struct cliopt *c, int argc, char **argv);
+static const char *fmt_uint(uint64_t v, char *buf, size_t len);
+static int	get_value(const struct cliopt *c, const struct kind *k,
+		    int val, const char *arg, uint64_t min, uint64_t max,
+		    uint64_t *out);
+
+static const struct kind kind_uint = {
+	parse_uint, fmt_uint, "a whole number", "", ""
+};
+static const struct kind kind_size = {
+	parse_size, cliopt_fmt_size, "a size", "",
+	", in bytes or with a K, M or G suffix"
+};
+static const struct kind kind_seconds = {
+	parse_seconds_ms, cliopt_fmt_ms, "a number of seconds", " seconds",
+	", with at most 3 decimals"
+};
 
 const char *
 cliopt_progname(const char *argv0, const char *fallback)
@@ -180,58 +209,50 @@ cliopt_extra_operand(const struct cliopt *c, const char *arg)
 	cliopt_usage_error(c, "extra operand '%s'", arg);
 }
 
+/*
+ * A value that did not parse is told what it must look like (EINVAL); one
+ * outside [min, max] (ERANGE) needs only the range.
+ */
+static int
+get_value(const struct cliopt *c, const struct kind *k, int val,
+    const char *arg, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char lo[CLIOPT_FMTLEN], hi[CLIOPT_FMTLEN];
+	int err;
+
+	if (k->parse(arg, min, max, out) == 0)
+		return 0;
+	err = errno;
+	(void)k->fmt(min, lo, sizeof(lo));
+	(void)k->fmt(max, hi, sizeof(hi));
+	if (err == ERANGE)
+		cliopt_bad_value(c, val, arg, "must be between %s and %s%s", lo,
+		    hi, k->unit);
+	else
+		cliopt_bad_value(c, val, arg, "must be %s between %s and %s%s",
+		    k->what, lo, hi, k->how);
+	return -1;
+}
+
 int
 cliopt_uint(const struct cliopt *c, int val, const char *arg, uint64_t min,
     uint64_t max, uint64_t *out)
 {
-	if (parse_uint(arg, min, max, out) == 0)
-		return 0;
-	/* A number out of range needs no lesson in what a number is. */
-	cliopt_bad_value(c, val, arg, "must be %sbetween %" PRIu64 " and %"
-	    PRIu64, errno == ERANGE ? "" : "a whole number ", min, max);
-	return -1;
+	return get_value(c, &kind_uint, val, arg, min, max, out);
 }
 
 int
 cliopt_size(const struct cliopt *c, int val, const char *arg, uint64_t min,
     uint64_t max, uint64_t *out)
 {
-	char lo[CLIOPT_FMTLEN], hi[CLIOPT_FMTLEN];
-	int err;
-
-	if (parse_size(arg, min, max, out) == 0)
-		return 0;
-	err = errno;
-	(void)cliopt_fmt_size(min, lo, sizeof(lo));
-	(void)cliopt_fmt_size(max, hi, sizeof(hi));
-	if (err == ERANGE)
-		cliopt_bad_value(c, val, arg, "must be between %s and %s", lo,
-		    hi);
-	else
-		cliopt_bad_value(c, val, arg, "must be a size between %s and "
-		    "%s, in bytes or with a K, M or G suffix", lo, hi);
-	return -1;
+	return get_value(c, &kind_size, val, arg, min, max, out);
 }
 
 int
 cliopt_seconds(const struct cliopt *c, int val, const char *arg,
     uint64_t min_ms, uint64_t max_ms, uint64_t *out_ms)
 {
-	char lo[CLIOPT_FMTLEN], hi[CLIOPT_FMTLEN];
-	int err;
-
-	if (parse_seconds_ms(arg, min_ms, max_ms, out_ms) == 0)
-		return 0;
-	err = errno;
-	(void)cliopt_fmt_ms(min_ms, lo, sizeof(lo));
-	(void)cliopt_fmt_ms(max_ms, hi, sizeof(hi));
-	if (err == ERANGE)
-		cliopt_bad_value(c, val, arg, "must be between %s and %s "
-		    "seconds", lo, hi);
-	else
-		cliopt_bad_value(c, val, arg, "must be a number of seconds "
-		    "between %s and %s, with at most 3 decimals", lo, hi);
-	return -1;
+	return get_value(c, &kind_seconds, val, arg, min_ms, max_ms, out_ms);
 }
 
 int
@@ -244,6 +265,13 @@ cliopt_string(const struct cliopt *c, int val, const char *arg,
 	}
 	*out = arg;
 	return 0;
+}
+
+static const char *
+fmt_uint(uint64_t v, char *buf, size_t len)
+{
+	(void)snprintf(buf, len, "%" PRIu64, v);
+	return buf;
 }
 
 /* 262144 -> "256K": the units the user would have typed. */

@@ -51,7 +51,7 @@
 struct option;
 
 struct cliopt {
-	const char		*prog;		/* the name messages start with */
+	const char		*prog;		/* messages start with it */
 	const struct option	*longopts;	/* ends with a NULL name */
 	FILE			*err;		/* where messages go */
 };

@@ -51,6 +51,14 @@ static const struct option longopts[] = {
 	{ NULL,		0,			NULL, 0 }
 };
 
+/* A formatter's input and what it must write. */
+struct fmt_case {
+	uint64_t	 v;
+	const char	*want;
+};
+
+typedef const char *(*fmt_fn)(uint64_t, char *, size_t);
+
 /* The stream the helpers under test write to, and its buffer. */
 static struct cliopt	 ctx;
 static char		*msgbuf;
@@ -63,6 +71,7 @@ static void	expect_msg(const char *want);
 static char	*run_getopt(const char *first, va_list ap);
 static char	*getopt_message(const char *first, ...);
 static void	expect_getopt(const char *msg, const char *first, ...);
+static void	check_fmt(fmt_fn fn, const struct fmt_case *t, size_t n);
 static Suite	*cliopt_suite(void);
 
 static void
@@ -447,12 +456,19 @@ END_TEST
 
 /* --- Formatting --------------------------------------------------------- */
 
+static void
+check_fmt(fmt_fn fn, const struct fmt_case *t, size_t n)
+{
+	char buf[CLIOPT_FMTLEN];
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		ck_assert_str_eq(fn(t[i].v, buf, sizeof(buf)), t[i].want);
+}
+
 START_TEST(test_fmt_size)
 {
-	static const struct {
-		uint64_t	 v;
-		const char	*want;
-	} t[] = {
+	static const struct fmt_case t[] = {
 		{ 0,				"0" },
 		{ 1,				"1" },
 		{ 1000,				"1000" },
@@ -469,11 +485,8 @@ START_TEST(test_fmt_size)
 		{ UINT64_MAX,			"18446744073709551615" },
 	};
 	char buf[CLIOPT_FMTLEN];
-	size_t i;
 
-	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		ck_assert_str_eq(cliopt_fmt_size(t[i].v, buf, sizeof(buf)),
-		    t[i].want);
+	check_fmt(cliopt_fmt_size, t, sizeof(t) / sizeof(t[0]));
 	/* A short buffer truncates, never overruns. */
 	ck_assert_str_eq(cliopt_fmt_size(262144, buf, 3), "25");
 }
@@ -481,10 +494,7 @@ END_TEST
 
 START_TEST(test_fmt_ms)
 {
-	static const struct {
-		uint64_t	 ms;
-		const char	*want;
-	} t[] = {
+	static const struct fmt_case t[] = {
 		{ 0,			"0" },
 		{ 1,			"0.001" },
 		{ 10,			"0.01" },
@@ -496,12 +506,8 @@ START_TEST(test_fmt_ms)
 		{ 86400000,		"86400" },
 		{ 604800001,		"604800.001" },
 	};
-	char buf[CLIOPT_FMTLEN];
-	size_t i;
 
-	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		ck_assert_str_eq(cliopt_fmt_ms(t[i].ms, buf, sizeof(buf)),
-		    t[i].want);
+	check_fmt(cliopt_fmt_ms, t, sizeof(t) / sizeof(t[0]));
 }
 END_TEST
 

@@ -357,9 +357,8 @@ usage(FILE *fp)
 	    "1 otherwise,\n"
 	    "64 for a usage error.\n",
 	    progname, CLIOPT_DEFAULT_HOST, CLIOPT_DEFAULT_PORT,
-	    DEFAULT_CONNECTIONS,
-	    DEFAULT_DEPTH, DEFAULT_SIZE, DEFAULT_DURATION_MS / 1000,
-	    DEFAULT_TIMEOUT_MS / 1000);
+	    DEFAULT_CONNECTIONS, DEFAULT_DEPTH, DEFAULT_SIZE,
+	    DEFAULT_DURATION_MS / 1000, DEFAULT_TIMEOUT_MS / 1000);
 }
 
 /* Returns -1 to go on, or the exit status for main to return. */

@@ -12,10 +12,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cliopt.h"
+
 #define OPT_DEFAULT_THREADS		16
 #define OPT_MAX_THREADS			100000
-#define OPT_DEFAULT_PORT		"8080"
-#define OPT_DEFAULT_BIND		"127.0.0.1"
+/* Where the clients look by default, too: one definition in cliopt.h. */
+#define OPT_DEFAULT_PORT		CLIOPT_DEFAULT_PORT
+#define OPT_DEFAULT_BIND		CLIOPT_DEFAULT_HOST
 #define OPT_DEFAULT_QUEUE		1024
 #define OPT_DEFAULT_MAX_FRAME		(1024 * 1024)
 #define OPT_DEFAULT_IDLE_TIMEOUT_MS	(60 * 1000)

@@ -65,6 +65,8 @@ static const struct option longopts[] = {
 	{ NULL,			0,			NULL, 0 }
 };
 
+static int	add_bind(const struct cliopt *c, struct options *opts,
+		    const char *arg);
 static int	get_ms(const struct cliopt *c, int val, const char *arg,
 		    unsigned *out);
 
@@ -74,7 +76,9 @@ options_defaults(struct options *opts)
 	memset(opts, 0, sizeof(*opts));
 	opts->threads = OPT_DEFAULT_THREADS;
 	(void)snprintf(opts->port, sizeof(opts->port), "%s", OPT_DEFAULT_PORT);
-	opts->bind = OPT_DEFAULT_BIND;
+	opts->binds[0] = OPT_DEFAULT_BIND;
+	opts->nbinds = 1;
+	opts->binds_given = false;
 	opts->queue = OPT_DEFAULT_QUEUE;
 	opts->backlog = SOMAXCONN;
 	opts->max_frame = OPT_DEFAULT_MAX_FRAME;
@@ -113,7 +117,7 @@ options_parse(struct options *opts, int argc, char **argv, FILE *out,
 	while ((ch = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'b':
-			if (cliopt_string(&c, ch, optarg, &opts->bind) == -1)
+			if (add_bind(&c, opts, optarg) == -1)
 				return OPTIONS_USAGE_ERROR;
 			break;
 		case 'd':
@@ -233,6 +237,27 @@ options_parse(struct options *opts, int argc, char **argv, FILE *out,
 	return OPTIONS_RUN;
 }
 
+/* The first --bind replaces the default; later ones add to the list. */
+static int
+add_bind(const struct cliopt *c, struct options *opts, const char *arg)
+{
+	const char *addr;
+
+	if (cliopt_string(c, 'b', arg, &addr) == -1)
+		return -1;
+	if (!opts->binds_given) {
+		opts->binds_given = true;
+		opts->nbinds = 0;
+	}
+	if (opts->nbinds == OPT_MAX_BINDS) {
+		cliopt_usage_error(c, "too many --bind addresses: at most %d",
+		    OPT_MAX_BINDS);
+		return -1;
+	}
+	opts->binds[opts->nbinds++] = addr;
+	return 0;
+}
+
 void
 options_usage(FILE *out, const char *progname)
 {
@@ -272,7 +297,8 @@ options_usage(FILE *out, const char *progname)
 "  -p, --port PORT         TCP port, 0 picks a free one\n"
 "                            (default %s; 0..65535)\n"
 "  -b, --bind ADDR         IPv4/IPv6 literal or host name; 0.0.0.0 = all\n"
-"                            IPv4, :: = all IPv4 and IPv6 (default %s)\n"
+"                            IPv4, :: = all IPv4 and IPv6; repeat to\n"
+"                            listen on several (default %s)\n"
 "  -q, --queue N           accepted connections that may wait for a free\n"
 "                            worker (default %d; 1..%d)\n"
 "      --backlog N         listen(2) backlog; the kernel caps it at\n"

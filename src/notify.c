@@ -86,6 +86,7 @@ read_watchdog(char *err, size_t errlen)
 	const char *pid = getenv("WATCHDOG_PID");
 	uint64_t v, p;
 
+	watchdog_usec = 0;
 	if (usec == NULL || *usec == '\0')
 		return 0;
 	/* Meant for another process of the service: not ours to ping. */

@@ -20,8 +20,10 @@
  * not cut off within --cap seconds; 0 otherwise; 2 on a usage error.
  *
  * Garbage streams are 64 KiB, less than the daemon's per-worker buffer
- * (128 KiB), so the echo of a stream is exactly its whole frames: what
- * msgframe_scan() finds with the server's --max-frame.
+ * (--buffer-size, 512K by default, which tests/soak keeps), so no partial
+ * frame is streamed back and the echo of a stream is exactly its whole
+ * frames: what msgframe_scan() finds with the server's --max-frame.  A
+ * server run with --buffer-size below 64K would fail the garbage check.
  */
 #include "config.h"
 

@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <regex.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "testutil.h"
 
 /* Log capture: the saved descriptor 2 and the pipe's read end. */
 struct capture {
@@ -248,38 +250,36 @@ END_TEST
  */
 START_TEST(test_log_errc)
 {
+	static const struct {
+		bool		 warn;	/* log_warnc, else log_infoc */
+		int		 err;
+		const char	*msg;
+		const char	*word;	/* the level word */
+	} t[] = {
+		{ true, EDEADLK, "pthread_mutex_lock queue", "warning: " },
+		{ false, ECONNRESET, "closed 127.0.0.1:4242", "" },
+		/* A number with no name still gets its text. */
+		{ true, 99999, "odd", "warning: " },
+	};
 	struct capture c;
 	char want[256], *out;
+	size_t i;
 
 	log_init("msgserverd", 0, LOG_NORMAL);
-	capture_start(&c);
-	errno = ENOENT;
-	log_warnc(EDEADLK, "pthread_mutex_lock %s", "queue");
-	ck_assert_int_eq(errno, ENOENT);
-	out = capture_end(&c);
-	(void)snprintf(want, sizeof(want), "warning: pthread_mutex_lock "
-	    "queue: %s", strerror(EDEADLK));
-	assert_line_format(out, "msgserverd", (long)getpid(), want);
-	free(out);
-
-	/* Info has no level word. */
-	capture_start(&c);
-	log_infoc(ECONNRESET, "closed %s", "127.0.0.1:4242");
-	ck_assert_int_eq(errno, ENOENT);
-	out = capture_end(&c);
-	(void)snprintf(want, sizeof(want), "closed 127.0.0.1:4242: %s",
-	    strerror(ECONNRESET));
-	assert_line_format(out, "msgserverd", (long)getpid(), want);
-	free(out);
-
-	/* A number with no name still gets its text. */
-	capture_start(&c);
-	log_warnc(99999, "odd");
-	out = capture_end(&c);
-	(void)snprintf(want, sizeof(want), "warning: odd: %s",
-	    strerror(99999));
-	assert_line_format(out, "msgserverd", (long)getpid(), want);
-	free(out);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		capture_start(&c);
+		errno = ENOENT;
+		if (t[i].warn)
+			log_warnc(t[i].err, "%s", t[i].msg);
+		else
+			log_infoc(t[i].err, "%s", t[i].msg);
+		ck_assert_int_eq(errno, ENOENT);
+		out = capture_end(&c);
+		(void)snprintf(want, sizeof(want), "%s%s: %s", t[i].word,
+		    t[i].msg, strerror(t[i].err));
+		assert_line_format(out, "msgserverd", (long)getpid(), want);
+		free(out);
+	}
 
 	log_set_verbosity(LOG_QUIET);
 	capture_start(&c);
@@ -489,12 +489,5 @@ log_suite(void)
 int
 main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	sr = srunner_create(log_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tu_run_suite(log_suite());
 }

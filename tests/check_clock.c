@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "testutil.h"
 
 #define READS		100000
 
@@ -115,12 +116,5 @@ clock_suite(void)
 int
 main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	sr = srunner_create(clock_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tu_run_suite(clock_suite());
 }

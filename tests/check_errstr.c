@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "errstr.h"
+#include "testutil.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 #define THREADS		8
@@ -143,12 +144,5 @@ errstr_suite(void)
 int
 main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	sr = srunner_create(errstr_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tu_run_suite(errstr_suite());
 }

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "histogram.h"
-#include "testnet.h"
+#include "testutil.h"
 
 static struct histogram *hist_new(void);
 static void	check_rel_error(uint64_t, uint64_t);
@@ -312,12 +312,5 @@ histogram_suite(void)
 int
 main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	sr = srunner_create(histogram_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tu_run_suite(histogram_suite());
 }

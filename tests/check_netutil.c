@@ -31,6 +31,7 @@
 
 #include "clock.h"
 #include "netutil.h"
+#include "testutil.h"
 
 static int	listen_loopback(int, int *);
 static Suite	*netutil_suite(void);
@@ -402,12 +403,5 @@ netutil_suite(void)
 int
 main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	sr = srunner_create(netutil_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tu_run_suite(netutil_suite());
 }

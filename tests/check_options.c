@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "options.h"
+#include "testutil.h"
 
 #define MAX_ARGS	32
 #define HINT		"Try 'msgserverd --help' for more information.\n"
@@ -587,12 +588,5 @@ options_suite(void)
 int
 main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	sr = srunner_create(options_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tu_run_suite(options_suite());
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "parse.h"
+#include "testutil.h"
 
 /* A value no parser should ever store: proves *out is left untouched. */
 #define SENTINEL	UINT64_C(0xdeadbeefcafef00d)
@@ -328,12 +329,5 @@ parse_suite(void)
 int
 main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	sr = srunner_create(parse_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tu_run_suite(parse_suite());
 }

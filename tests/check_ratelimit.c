@@ -15,6 +15,7 @@
 
 #include "clock.h"
 #include "ratelimit.h"
+#include "testutil.h"
 
 #define SEC	CLOCK_NS_PER_S
 
@@ -133,12 +134,5 @@ ratelimit_suite(void)
 int
 main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	sr = srunner_create(ratelimit_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tu_run_suite(ratelimit_suite());
 }

@@ -17,6 +17,7 @@
 
 #include "clock.h"
 #include "sync.h"
+#include "testutil.h"
 
 #define COUNTERS	4
 #define INCREMENTS	20000
@@ -232,12 +233,5 @@ sync_suite(void)
 int
 main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	sr = srunner_create(sync_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tu_run_suite(sync_suite());
 }

@@ -20,10 +20,13 @@
 #ifndef TESTUTIL_H
 #define TESTUTIL_H
 
+#include <sys/types.h>
+
+#include <check.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
+#include <stdlib.h>
 
 #include "testnet.h"
 
@@ -101,5 +104,23 @@ int	tu_run(const char *const *argv, const void *in, size_t inlen,
 /* The path of a built program from the environment ($MSGSERVERD ...);
  * fails the test when unset. */
 const char *tu_program(const char *envname);
+
+/*
+ * Every suite's main(): run s (CK_ENV: CK_VERBOSITY may change how much
+ * is printed) and exit 0 only if no test failed.  Inline, so that unit
+ * suites which link nothing but their module can use it.
+ */
+static inline int
+tu_run_suite(Suite *s)
+{
+	SRunner	*sr;
+	int	 failed;
+
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
 
 #endif /* TESTUTIL_H */

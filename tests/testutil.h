@@ -1,8 +1,9 @@
 /*
- * testutil.h - helpers shared by the Check suites that run the real
- * programs (check_server, check_tools, check_hostile): the part that fails
- * the running test itself.  What needs no Check is in testnet.h, which
- * this header includes.
+ * testutil.h - the Check half of the test helpers: tu_run_suite(), every
+ * suite's main(), and (in libtestutil) what the suites that run the real
+ * programs use to start and drive them (check_server, check_tools,
+ * check_hostile), failing the running test itself.  What needs no Check is
+ * in testnet.h, which this header includes.
  *
  * Rules every helper follows (and every test must too):
  *   - servers bind 127.0.0.1 with --port 0; the port is read from the log;
@@ -14,7 +15,7 @@
  * Helpers fail the running test with ck_abort_msg() on any unexpected error,
  * so call them from the test's own thread only (Check cannot report a
  * failure from another thread in no-fork mode); threads a test starts use
- * msgframe.h directly and report back.  Call server_start() from the test's
+ * msgframe.h and testnet.h directly and report back.  Call server_start() from the test's
  * own thread too: PR_SET_PDEATHSIG fires when the thread that forked exits.
  */
 #ifndef TESTUTIL_H

@@ -13,6 +13,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <netinet/in.h>
@@ -131,12 +132,14 @@ parse_listen_port(const char *log)
 }
 
 static void
-start(struct server *s, const char *const *args, unsigned long nofile)
+start(struct server *s, const char *const *args, const struct server_opts *o)
 {
+	extern char	**environ;
 	const char	 *prog;
 	const char	**argv;
-	char		 *log;
-	size_t		  nargs = 0, i;
+	char		**envp, *log;
+	char		  pidvar[32], journalvar[64];
+	size_t		  nargs = 0, nenv = 0, nextra = 0, i, skip;
 	pid_t		  parent;
 	uint64_t	  deadline;
 	int		  logfd, nullfd, port = -1;
@@ -154,14 +157,30 @@ start(struct server *s, const char *const *args, unsigned long nofile)
 	 * fork in a threaded process may deadlock. */
 	argv = calloc(nargs + 6, sizeof(*argv));
 	ck_assert_msg(argv != NULL, "calloc failed");
+	skip = o->no_default_bind ? 4 : 0;
 	argv[0] = prog;
 	argv[1] = "--bind";
 	argv[2] = "127.0.0.1";
 	argv[3] = "--port";
 	argv[4] = "0";
 	for (i = 0; i < nargs; i++)
-		argv[5 + i] = args[i];
-	argv[5 + nargs] = NULL;
+		argv[5 + i - skip] = args[i];
+	argv[5 + nargs - skip] = NULL;
+	/* Our environment, then o->env, then LISTEN_PID (set in the child:
+	 * only there is its PID known). */
+	while (environ[nenv] != NULL)
+		nenv++;
+	while (o->env != NULL && o->env[nextra] != NULL)
+		nextra++;
+	envp = calloc(nenv + nextra + 3, sizeof(*envp));
+	ck_assert_msg(envp != NULL, "calloc failed");
+	for (i = 0; i < nenv; i++)
+		envp[i] = environ[i];
+	for (i = 0; i < nextra; i++)
+		envp[nenv + i] = (char *)o->env[i];
+	i = nenv + nextra;
+	if (o->listen_fd != -1)
+		envp[i++] = pidvar;
 
 	/* O_APPEND: the server's threads each write whole lines. */
 	logfd = open(s->logpath, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND |
@@ -170,6 +189,16 @@ start(struct server *s, const char *const *args, unsigned long nofile)
 	    strerror(errno));
 	nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	ck_assert_msg(nullfd != -1, "/dev/null: %s", strerror(errno));
+	/* "Journal": what systemd sets when stderr is its stream. */
+	if (o->journal) {
+		struct stat st;
+
+		ck_assert_int_eq(fstat(logfd, &st), 0);
+		(void)snprintf(journalvar, sizeof(journalvar),
+		    "JOURNAL_STREAM=%llu:%llu", (unsigned long long)st.st_dev,
+		    (unsigned long long)st.st_ino);
+		envp[i++] = journalvar;
+	}
 
 	parent = getpid();
 	s->pid = fork();
@@ -177,11 +206,12 @@ start(struct server *s, const char *const *args, unsigned long nofile)
 		close(logfd);
 		close(nullfd);
 		free(argv);
+		free(envp);
 		ck_abort_msg("fork: %s", strerror(errno));
 	}
 	if (s->pid == 0) {
 		struct rlimit	rl;
-		int		hlog, hnull;
+		int		hlog, hnull, hfd;
 
 		/* A test killed by Check's timeout must not leave a daemon. */
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
@@ -196,24 +226,35 @@ start(struct server *s, const char *const *args, unsigned long nofile)
 		    dup2(hlog, STDOUT_FILENO) == -1 ||
 		    dup2(hlog, STDERR_FILENO) == -1)
 			child_fail("dup2");
+		/* A passed socket goes to 3, as a service manager puts it. */
+		if (o->listen_fd != -1) {
+			if ((hfd = child_high_fd(o->listen_fd)) == -1 ||
+			    dup2(hfd, 3) == -1)
+				child_fail("dup2 of the passed socket");
+			(void)snprintf(pidvar, sizeof(pidvar), "LISTEN_PID=%ld",
+			    (long)getpid());
+		}
 		/* Sockets and pipes of other tests must not leak into it. */
-		closefrom(3);
-		if (nofile != 0) {
+		closefrom(o->listen_fd != -1 ? 4 : 3);
+		if (o->nofile != 0) {
 			if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 				child_fail("getrlimit");
-			rl.rlim_cur = nofile;
+			rl.rlim_cur = o->nofile;
 			if (rl.rlim_max != RLIM_INFINITY &&
-			    rl.rlim_max < nofile)
-				rl.rlim_max = nofile;
+			    rl.rlim_max < o->nofile)
+				rl.rlim_max = o->nofile;
 			if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
 				child_fail("setrlimit(RLIMIT_NOFILE)");
 		}
-		execv(prog, (char *const *)argv);
+		execve(prog, (char *const *)argv, envp);
 		child_fail(prog);
 	}
 	close(logfd);
 	close(nullfd);
 	free(argv);
+	free(envp);
+	if (!o->wait_listening)
+		return;
 
 	deadline = tn_now_ms() + START_WAIT_MS;
 	for (;;) {
@@ -244,16 +285,38 @@ start(struct server *s, const char *const *args, unsigned long nofile)
 }
 
 void
+server_opts_init(struct server_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->listen_fd = -1;
+	o->wait_listening = true;
+}
+
+void
 server_start(struct server *s, const char *const *args)
 {
-	start(s, args, 0);
+	struct server_opts o;
+
+	server_opts_init(&o);
+	start(s, args, &o);
 }
 
 void
 server_start_nofile(struct server *s, const char *const *args,
     unsigned long nofile)
 {
-	start(s, args, nofile);
+	struct server_opts o;
+
+	server_opts_init(&o);
+	o.nofile = nofile;
+	start(s, args, &o);
+}
+
+void
+server_start_opts(struct server *s, const char *const *args,
+    const struct server_opts *o)
+{
+	start(s, args, o);
 }
 
 /*

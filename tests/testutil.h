@@ -47,6 +47,22 @@ void	server_start(struct server *s, const char *const *args);
  * before exec (0 = unchanged). */
 void	server_start_nofile(struct server *s, const char *const *args,
 	    unsigned long nofile);
+/* How server_start_opts() sets up the child; server_opts_init() gives the
+ * defaults server_start() uses. */
+struct server_opts {
+	unsigned long	 nofile;	/* RLIMIT_NOFILE, 0 = unchanged */
+	int		 listen_fd;	/* put at 3 with LISTEN_PID, or -1 */
+	const char *const *env;		/* more "NAME=value", NULL-ended */
+	bool		 no_default_bind;	/* no "--bind 127.0.0.1
+						   --port 0" first */
+	bool		 wait_listening;	/* wait for the port (else
+						   return at once, port 0) */
+	bool		 journal;	/* JOURNAL_STREAM names its stderr */
+};
+void	server_opts_init(struct server_opts *o);
+void	server_start_opts(struct server *s, const char *const *args,
+	    const struct server_opts *o);
+
 /*
  * Send sig (0 = none) and wait up to timeout_ms for the server to exit.
  * Returns its waitpid() status; on timeout kills it with SIGKILL, reaps it

@@ -18,8 +18,9 @@
 #include "msgframe.h"
 #include "proxy.h"
 
-/* A deadline of 0 means "none". */
+/* A deadline of 0 means "none"; DEADLINE_PAST, "already gone". */
 typedef uint64_t deadline_t;
+#define DEADLINE_PAST	((deadline_t)1)
 
 static deadline_t deadline_after(unsigned ms);
 static int	wait_ready(int fd, short events, deadline_t deadline);
@@ -107,6 +108,7 @@ echo_serve(struct echo_worker *w, const struct conn *c,
 	size_t len = 0;		/* bytes buffered: always part of one frame */
 	bool fresh = true;	/* the buffered bytes start a new frame */
 	bool pending;		/* bytes came with the PROXY header */
+	bool stopping;
 	int fd = c->fd;
 	ssize_t n;
 	int rc;
@@ -130,13 +132,14 @@ echo_serve(struct echo_worker *w, const struct conn *c,
 			/* Scan them first, as if this read had brought them. */
 			pending = false;
 		} else if (len == 0) {
-			/* Between frames: the handshake of echo.h. */
+			/*
+			 * Between frames: the handshake of echo.h.  Stopping,
+			 * take only what the client has already sent.
+			 */
 			atomic_store(&w->phase, ECHO_WAITING);
-			if (atomic_load(w->stopping)) {
-				end(w, res, CLOSE_SHUTDOWN, 0);
-				return;
-			}
-			n = recv(fd, buf, cfg->buf_size, 0);
+			stopping = atomic_load(w->stopping);
+			n = recv(fd, buf, cfg->buf_size,
+			    stopping ? MSG_DONTWAIT : 0);
 			atomic_store(&w->phase, ECHO_BUSY);
 			if (n <= 0) {
 				if (n == -1 && errno == EINTR)
@@ -146,7 +149,8 @@ echo_serve(struct echo_worker *w, const struct conn *c,
 				else if (n == 0)
 					end(w, res, CLOSE_CLIENT, 0);
 				else if (errno == EAGAIN || errno == EWOULDBLOCK)
-					end(w, res, CLOSE_IDLE, 0);
+					end(w, res, stopping ? CLOSE_SHUTDOWN :
+					    CLOSE_IDLE, 0);
 				else
 					end_recv(w, res, n, errno);
 				return;
@@ -178,15 +182,6 @@ echo_serve(struct echo_worker *w, const struct conn *c,
 			if (len > 0) {
 				memmove(buf, buf + sc.complete, len);
 				fresh = true;
-			}
-			/*
-			 * Shutting down: the frames in progress are echoed;
-			 * stop here rather than start on the next one.
-			 */
-			if (atomic_load_explicit(w->stopping,
-			    memory_order_relaxed)) {
-				end(w, res, CLOSE_SHUTDOWN, 0);
-				return;
 			}
 		}
 		/*
@@ -262,8 +257,8 @@ stream_frame(struct echo_worker *w, int fd, size_t have, uint64_t total,
  * Read the PROXY header into the worker's buffer; the bytes after it are
  * moved to the front and their count stored in *lenp.  The whole header
  * must arrive by one deadline, as a frame must: a dripping sender gains
- * nothing per read.  Until it is complete the worker is ECHO_WAITING.
- * 0, or -1 after end() (the connection is over).
+ * nothing per read.  Until its first byte the worker is ECHO_WAITING (the
+ * handshake of echo.h).  0, or -1 after end() (the connection is over).
  */
 static int
 read_proxy(struct echo_worker *w, int fd, struct echo_result *res,
@@ -279,20 +274,20 @@ read_proxy(struct echo_worker *w, int fd, struct echo_result *res,
 	deadline = deadline_after(cfg->io_timeout_ms != 0 ?
 	    cfg->io_timeout_ms : cfg->idle_timeout_ms);
 	atomic_store(&w->phase, ECHO_WAITING);
-	if (atomic_load(w->stopping)) {
-		end(w, res, CLOSE_SHUTDOWN, 0);
-		return -1;
-	}
 	do {
-		n = recv_by(fd, w->buf + have, cfg->buf_size - have, deadline);
+		/* Stopping before the first byte: only what is there. */
+		n = recv_by(fd, w->buf + have, cfg->buf_size - have,
+		    have == 0 && atomic_load(w->stopping) ? DEADLINE_PAST :
+		    deadline);
 		if (n <= 0) {
 			end_proxy(w, res, n, errno);
 			return -1;
 		}
+		if (have == 0)
+			atomic_store(&w->phase, ECHO_BUSY);
 		have += (size_t)n;
 		st = proxy_parse(w->buf, have, &hdr);
 	} while (st == PROXY_MORE);
-	atomic_store(&w->phase, ECHO_BUSY);
 	if (st == PROXY_ERROR) {
 		res->proxy_error = hdr.error;
 		end(w, res, CLOSE_PROXY, 0);

@@ -23,8 +23,10 @@
  *   *stopping, then loads the phase and, if ECHO_WAITING, calls
  *   shutdown(fd, SHUT_RD) to wake the blocked recv().  Both sides use
  *   sequentially consistent atomics, so at least one of them sees the
- *   other: a waiting worker is always woken, a busy one finishes the frame
- *   in progress and stops at the next frame boundary.
+ *   other: a waiting worker is always woken.  Once stopping, a worker
+ *   still echoes everything its client has already sent (reads between
+ *   frames become MSG_DONTWAIT; a frame in progress is finished within its
+ *   deadline) and ends the connection when nothing more is there.
  *
  * PROXY protocol (cfg->proxy_from set, --proxy-protocol):
  *   - a peer outside cfg->proxy_from is closed before anything is read
@@ -33,9 +35,10 @@
  *     whole within the io timeout (the idle timeout if that is 0), and
  *     the bytes after it in the same reads are simply the first bytes of
  *     the frame stream: no MSG_PEEK, no second buffer.  A missing or bad
- *     header closes the connection, nothing echoed (CLOSE_PROXY).  While
- *     it waits for the header the worker counts as ECHO_WAITING: no frame
- *     is in progress, so a shutdown need not wait for a slow balancer;
+ *     header closes the connection, nothing echoed (CLOSE_PROXY).  Until
+ *     its first byte the worker counts as ECHO_WAITING, and stopping, it
+ *     takes only what is already there; a header begun is finished within
+ *     its deadline, as a frame is;
  *   - the header costs nothing per frame: after it, the loop is the same.
  */
 #ifndef ECHO_H

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "cidr.h"
+#include "testutil.h"
 
 /* A list from s, which must parse. */
 static void
@@ -326,12 +327,5 @@ cidr_suite(void)
 int
 main(void)
 {
-	SRunner *sr;
-	int nfailed;
-
-	sr = srunner_create(cidr_suite());
-	srunner_run_all(sr, CK_ENV);
-	nfailed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nfailed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tu_run_suite(cidr_suite());
 }

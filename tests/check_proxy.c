@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "proxy.h"
+#include "testutil.h"
 
 #define CMD_LOCAL	0x20
 #define CMD_PROXY	0x21
@@ -618,12 +619,5 @@ proxy_suite(void)
 int
 main(void)
 {
-	SRunner *sr;
-	int nfailed;
-
-	sr = srunner_create(proxy_suite());
-	srunner_run_all(sr, CK_ENV);
-	nfailed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nfailed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tu_run_suite(proxy_suite());
 }

@@ -46,8 +46,9 @@ static const unsigned char v2_sig[12] = {
 	0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A
 };
 
-static int	prefix(const unsigned char *buf, size_t len,
-		    const unsigned char *sig, size_t siglen);
+static enum proxy_status signature(const unsigned char *buf, size_t len,
+		    const unsigned char *sig, size_t siglen,
+		    struct proxy_header *hdr);
 static enum proxy_status fail(struct proxy_header *hdr, const char *why);
 static enum proxy_status parse_v1(const unsigned char *buf, size_t len,
 		    struct proxy_header *hdr);
@@ -82,16 +83,19 @@ proxy_parse(const unsigned char *buf, size_t len, struct proxy_header *hdr)
 	return fail(hdr, "no PROXY protocol signature");
 }
 
-/* 1: buf starts with sig; 0: what there is of buf matches; -1: not. */
-static int
-prefix(const unsigned char *buf, size_t len, const unsigned char *sig,
-    size_t siglen)
+/*
+ * DONE: buf starts with the whole of sig; MORE: what there is of buf
+ * matches it so far; ERROR: it does not.
+ */
+static enum proxy_status
+signature(const unsigned char *buf, size_t len, const unsigned char *sig,
+    size_t siglen, struct proxy_header *hdr)
 {
 	size_t n = len < siglen ? len : siglen;
 
 	if (memcmp(buf, sig, n) != 0)
-		return -1;
-	return len >= siglen ? 1 : 0;
+		return fail(hdr, "no PROXY protocol signature");
+	return len >= siglen ? PROXY_DONE : PROXY_MORE;
 }
 
 static enum proxy_status
@@ -108,14 +112,9 @@ parse_v1(const unsigned char *buf, size_t len, struct proxy_header *hdr)
 	enum proxy_status st;
 	size_t i;
 
-	switch (prefix(buf, len, (const unsigned char *)V1_SIG, V1_SIG_LEN)) {
-	case -1:
-		return fail(hdr, "no PROXY protocol signature");
-	case 0:
-		return PROXY_MORE;
-	default:
-		break;
-	}
+	if ((st = signature(buf, len, (const unsigned char *)V1_SIG,
+	    V1_SIG_LEN, hdr)) != PROXY_DONE)
+		return st;
 	for (i = V1_SIG_LEN; i < len && i < PROXY_V1_MAX; i++) {
 		if (buf[i] == '\n') {
 			if (buf[i - 1] != '\r')
@@ -250,17 +249,13 @@ v1_port(const char *s, size_t n, uint16_t *port)
 static enum proxy_status
 parse_v2(const unsigned char *buf, size_t len, struct proxy_header *hdr)
 {
+	enum proxy_status st;
 	size_t alen, need = 0;
 	int cmd, fam;
 
-	switch (prefix(buf, len, v2_sig, sizeof(v2_sig))) {
-	case -1:
-		return fail(hdr, "no PROXY protocol signature");
-	case 0:
-		return PROXY_MORE;
-	default:
-		break;
-	}
+	if ((st = signature(buf, len, v2_sig, sizeof(v2_sig), hdr)) !=
+	    PROXY_DONE)
+		return st;
 	if (len < 13)
 		return PROXY_MORE;
 	if (buf[12] >> 4 != V2_VERSION)

@@ -3,8 +3,8 @@
  *
  * Parse: every accepted form, every rejected one with its message, and a
  *        failed add leaves the list as it was.
- * Match: network edges for IPv4 and IPv6, every prefix length, and
- *        IPv4-mapped IPv6 on either side.
+ * Match: network edges for IPv4 and IPv6, IPv4-mapped IPv6 on either
+ *        side, and every prefix length.
  */
 #include "config.h"
 
@@ -172,66 +172,60 @@ END_TEST
 
 /* --- Match -------------------------------------------------------------- */
 
-START_TEST(test_match_v4)
+/*
+ * Network edges, IPv4 and IPv6, and the IPv4-mapped form a socket bound
+ * to :: gives IPv4 peers (::ffff:a.b.c.d).
+ */
+START_TEST(test_match)
 {
+	static const struct {
+		const char	*list;
+		const char	*peer;
+		bool		 in;
+	} t[] = {
+		{ "10.0.1.1,192.168.8.0/21", "10.0.1.1", true },
+		{ "10.0.1.1,192.168.8.0/21", "10.0.1.2", false },
+		{ "10.0.1.1,192.168.8.0/21", "10.0.1.0", false },
+		{ "10.0.1.1,192.168.8.0/21", "192.168.8.0", true },
+		{ "10.0.1.1,192.168.8.0/21", "192.168.15.255", true },
+		{ "10.0.1.1,192.168.8.0/21", "192.168.16.0", false },
+		{ "10.0.1.1,192.168.8.0/21", "192.168.7.255", false },
+		/* An IPv4 network never matches a native IPv6 peer. */
+		{ "10.0.1.1,192.168.8.0/21", "::a00:101", false },
+		{ "10.0.1.1,192.168.8.0/21", "2001:db8::1", false },
+		{ "0.0.0.0/0", "0.0.0.0", true },
+		{ "0.0.0.0/0", "255.255.255.255", true },
+		{ "0.0.0.0/0", "::1", false },
+		{ "2001:db8:1::/48,::1", "2001:db8:1::", true },
+		{ "2001:db8:1::/48,::1", "2001:db8:1:ffff:ffff:ffff:ffff:ffff",
+		  true },
+		{ "2001:db8:1::/48,::1", "2001:db8:2::", false },
+		{ "2001:db8:1::/48,::1", "2001:db8:0:ffff::", false },
+		{ "2001:db8:1::/48,::1", "::1", true },
+		{ "2001:db8:1::/48,::1", "::2", false },
+		{ "2001:db8:1::/48,::1", "127.0.0.1", false },
+		/* ::/0 is IPv6 only: an IPv4 peer needs 0.0.0.0/0. */
+		{ "::/0", "ffff::", true },
+		{ "::/0", "10.0.0.1", false },
+		{ "::/0", "::ffff:10.0.0.1", false },
+		{ "10.0.0.0/8", "::ffff:10.1.2.3", true },
+		{ "10.0.0.0/8", "::ffff:11.1.2.3", false },
+		{ "::ffff:10.0.0.0/104", "10.1.2.3", true },
+		{ "::ffff:10.0.0.0/104", "::ffff:10.1.2.3", true },
+		{ "::ffff:10.0.0.0/104", "11.0.0.0", false },
+		/* Below /96 the prefix covers more than the mapped range. */
+		{ "::/80", "::1", true },
+		{ "::/80", "::ffff:10.1.2.3", false },
+	};
 	struct cidr_list l;
+	size_t i;
 
-	list_of(&l, "10.0.1.1,192.168.8.0/21");
-	ck_assert(matches(&l, "10.0.1.1"));
-	ck_assert(!matches(&l, "10.0.1.2"));
-	ck_assert(!matches(&l, "10.0.1.0"));
-	ck_assert(matches(&l, "192.168.8.0"));
-	ck_assert(matches(&l, "192.168.15.255"));
-	ck_assert(!matches(&l, "192.168.16.0"));
-	ck_assert(!matches(&l, "192.168.7.255"));
-	/* An IPv4 network never matches a native IPv6 peer. */
-	ck_assert(!matches(&l, "::a00:101"));
-	ck_assert(!matches(&l, "2001:db8::1"));
-
-	list_of(&l, "0.0.0.0/0");
-	ck_assert(matches(&l, "0.0.0.0"));
-	ck_assert(matches(&l, "255.255.255.255"));
-	ck_assert(!matches(&l, "::1"));
-}
-END_TEST
-
-START_TEST(test_match_v6)
-{
-	struct cidr_list l;
-
-	list_of(&l, "2001:db8:1::/48,::1");
-	ck_assert(matches(&l, "2001:db8:1::"));
-	ck_assert(matches(&l, "2001:db8:1:ffff:ffff:ffff:ffff:ffff"));
-	ck_assert(!matches(&l, "2001:db8:2::"));
-	ck_assert(!matches(&l, "2001:db8:0:ffff::"));
-	ck_assert(matches(&l, "::1"));
-	ck_assert(!matches(&l, "::2"));
-	ck_assert(!matches(&l, "127.0.0.1"));
-
-	list_of(&l, "::/0");
-	ck_assert(matches(&l, "ffff::"));
-	/* ::/0 is IPv6 only: an IPv4 peer needs 0.0.0.0/0. */
-	ck_assert(!matches(&l, "10.0.0.1"));
-	ck_assert(!matches(&l, "::ffff:10.0.0.1"));
-}
-END_TEST
-
-/* A socket bound to :: sees IPv4 peers as ::ffff:a.b.c.d. */
-START_TEST(test_match_mapped)
-{
-	struct cidr_list l;
-
-	list_of(&l, "10.0.0.0/8");
-	ck_assert(matches(&l, "::ffff:10.1.2.3"));
-	ck_assert(!matches(&l, "::ffff:11.1.2.3"));
-	list_of(&l, "::ffff:10.0.0.0/104");
-	ck_assert(matches(&l, "10.1.2.3"));
-	ck_assert(matches(&l, "::ffff:10.1.2.3"));
-	ck_assert(!matches(&l, "11.0.0.0"));
-	/* Below /96 the prefix covers more than the mapped range. */
-	list_of(&l, "::/80");
-	ck_assert(matches(&l, "::1"));
-	ck_assert(!matches(&l, "::ffff:10.1.2.3"));
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		list_of(&l, t[i].list);
+		ck_assert_msg(matches(&l, t[i].peer) == t[i].in, "%s %s %s",
+		    t[i].list, t[i].in ? "should match" : "should not match",
+		    t[i].peer);
+	}
 }
 END_TEST
 
@@ -314,9 +308,7 @@ cidr_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("Match");
-	tcase_add_test(tc, test_match_v4);
-	tcase_add_test(tc, test_match_v6);
-	tcase_add_test(tc, test_match_mapped);
+	tcase_add_test(tc, test_match);
 	tcase_add_test(tc, test_match_every_prefix);
 	tcase_add_test(tc, test_match_empty_and_odd);
 	suite_add_tcase(s, tc);

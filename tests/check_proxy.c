@@ -305,36 +305,36 @@ END_TEST
 
 /* --- v2 ----------------------------------------------------------------- */
 
-START_TEST(test_v2_tcp4)
+/* PROXY over TCP4 and TCP6: every address and port field. */
+START_TEST(test_v2_addrs)
 {
+	static const struct {
+		int			 fam;
+		const unsigned char	*addrs;
+		size_t			 alen;
+		const char		*src, *dst;
+		unsigned		 sport, dport;
+	} t[] = {
+		{ FAM_TCP4, tcp4_addrs, sizeof(tcp4_addrs), "10.0.0.9",
+		  "10.0.1.5", 5000, 8080 },
+		{ FAM_TCP6, tcp6_addrs, sizeof(tcp6_addrs), "2001:db8::9",
+		  "2001:db8::1:5", 65535, 1 },
+	};
 	unsigned char buf[64];
 	struct proxy_header h;
-	size_t n;
+	size_t i, n;
 
-	n = v2(buf, CMD_PROXY, FAM_TCP4, tcp4_addrs, 12, 12);
-	ck_assert_uint_eq(n, 28);
-	ck_assert_int_eq(proxy_parse(buf, n, &h), PROXY_DONE);
-	ck_assert_int_eq(h.version, 2);
-	ck_assert_int_eq(h.kind, PROXY_ADDRS);
-	ck_assert_uint_eq(h.consumed, 28);
-	assert_addr(&h.src, h.srclen, "10.0.0.9", 5000);
-	assert_addr(&h.dst, h.dstlen, "10.0.1.5", 8080);
-}
-END_TEST
-
-START_TEST(test_v2_tcp6)
-{
-	unsigned char buf[64];
-	struct proxy_header h;
-	size_t n;
-
-	n = v2(buf, CMD_PROXY, FAM_TCP6, tcp6_addrs, 36, 36);
-	ck_assert_uint_eq(n, 52);
-	ck_assert_int_eq(proxy_parse(buf, n, &h), PROXY_DONE);
-	ck_assert_int_eq(h.kind, PROXY_ADDRS);
-	ck_assert_uint_eq(h.consumed, 52);
-	assert_addr(&h.src, h.srclen, "2001:db8::9", 65535);
-	assert_addr(&h.dst, h.dstlen, "2001:db8::1:5", 1);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		n = v2(buf, CMD_PROXY, t[i].fam, t[i].addrs, t[i].alen,
+		    t[i].alen);
+		ck_assert_uint_eq(n, 16 + t[i].alen);
+		ck_assert_int_eq(proxy_parse(buf, n, &h), PROXY_DONE);
+		ck_assert_int_eq(h.version, 2);
+		ck_assert_int_eq(h.kind, PROXY_ADDRS);
+		ck_assert_uint_eq(h.consumed, n);
+		assert_addr(&h.src, h.srclen, t[i].src, t[i].sport);
+		assert_addr(&h.dst, h.dstlen, t[i].dst, t[i].dport);
+	}
 }
 END_TEST
 
@@ -505,6 +505,21 @@ samples(struct sample *s)
 		"PROXY UNKNOWN\r\n",
 		"PROXY UNKNOWN ::1 ::2 3 4\r\n",
 	};
+	static const struct {
+		int			 cmd, fam;
+		const unsigned char	*addrs;
+		size_t			 alen, len;
+		enum proxy_kind		 kind;
+	} v2s[] = {
+		{ CMD_PROXY, FAM_TCP4, tcp4_addrs, 12, 12, PROXY_ADDRS },
+		{ CMD_PROXY, FAM_TCP6, tcp6_addrs, 36, 36, PROXY_ADDRS },
+		{ CMD_PROXY, FAM_TCP4, tcp4_addrs, 12, 40, PROXY_ADDRS },
+		{ CMD_LOCAL, FAM_UNSPEC, NULL, 0, 0, PROXY_LOCAL },
+		{ CMD_LOCAL, FAM_TCP4, tcp4_addrs, 12, 12, PROXY_LOCAL },
+		{ CMD_PROXY, FAM_UNSPEC, NULL, 0, 0, PROXY_UNKNOWN },
+		{ CMD_PROXY, FAM_TCP6, tcp6_addrs, 36, PROXY_V2_MAX - 16,
+		  PROXY_ADDRS },
+	};
 	size_t n = 0, i;
 
 	for (i = 0; i < sizeof(v1) / sizeof(v1[0]); i++, n++) {
@@ -513,21 +528,11 @@ samples(struct sample *s)
 		s[n].kind = strstr(v1[i], "UNKNOWN") ? PROXY_UNKNOWN :
 		    PROXY_ADDRS;
 	}
-	s[n].len = v2(s[n].buf, CMD_PROXY, FAM_TCP4, tcp4_addrs, 12, 12);
-	s[n++].kind = PROXY_ADDRS;
-	s[n].len = v2(s[n].buf, CMD_PROXY, FAM_TCP6, tcp6_addrs, 36, 36);
-	s[n++].kind = PROXY_ADDRS;
-	s[n].len = v2(s[n].buf, CMD_PROXY, FAM_TCP4, tcp4_addrs, 12, 40);
-	s[n++].kind = PROXY_ADDRS;
-	s[n].len = v2(s[n].buf, CMD_LOCAL, FAM_UNSPEC, NULL, 0, 0);
-	s[n++].kind = PROXY_LOCAL;
-	s[n].len = v2(s[n].buf, CMD_LOCAL, FAM_TCP4, tcp4_addrs, 12, 12);
-	s[n++].kind = PROXY_LOCAL;
-	s[n].len = v2(s[n].buf, CMD_PROXY, FAM_UNSPEC, NULL, 0, 0);
-	s[n++].kind = PROXY_UNKNOWN;
-	s[n].len = v2(s[n].buf, CMD_PROXY, FAM_TCP6, tcp6_addrs, 36,
-	    PROXY_V2_MAX - 16);
-	s[n++].kind = PROXY_ADDRS;
+	for (i = 0; i < sizeof(v2s) / sizeof(v2s[0]); i++, n++) {
+		s[n].len = v2(s[n].buf, v2s[i].cmd, v2s[i].fam, v2s[i].addrs,
+		    v2s[i].alen, v2s[i].len);
+		s[n].kind = v2s[i].kind;
+	}
 	return n;
 }
 
@@ -594,8 +599,7 @@ proxy_suite(void)
 	tcase_add_test(tc, test_v1_tcp6);
 	tcase_add_test(tc, test_v1_unknown);
 	tcase_add_test(tc, test_v1_max_length);
-	tcase_add_test(tc, test_v2_tcp4);
-	tcase_add_test(tc, test_v2_tcp6);
+	tcase_add_test(tc, test_v2_addrs);
 	tcase_add_test(tc, test_v2_tlvs_and_cap);
 	tcase_add_test(tc, test_v2_local);
 	suite_add_tcase(s, tc);

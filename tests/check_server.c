@@ -884,36 +884,69 @@ START_TEST(test_io_timeout_partial_frame)
 END_TEST
 
 /*
- * A frame trickled one byte every 0.2 s never completes within
- * --io-timeout, though no single read waits that long.
+ * Send p[0..n) a byte at a time, 0.2 s apart (round again if need be),
+ * until the server closes the connection, or for at most max_ms.
  */
-START_TEST(test_io_timeout_trickle)
+static void
+drip(int fd, const void *p, size_t n, int max_ms)
 {
-	const char *const args[] = { "--io-timeout", "1", "-i", "10", NULL };
-	struct server	 s;
-	unsigned char	 hdr[MSGFRAME_HEADER_SIZE], byte = 'x';
-	char		 addr[64];
-	uint64_t	 start;
-	int64_t		 t0;
-	long		 ms;
-	int		 fd;
+	const unsigned char	*b = p;
+	uint64_t		 start;
+	size_t			 i;
 
-	server_start(&s, args);
-	fd = tu_connect(s.port);
-	tu_local_addr(fd, addr, sizeof(addr));
-	msgframe_encode_header(hdr, 100);
-	t0 = wall_ms();
 	start = tn_now_ms();
-	send_raw(fd, hdr, sizeof(hdr));
-	while (tn_now_ms() - start < 5000) {
-		if (send(fd, &byte, 1, MSG_NOSIGNAL) != 1)
+	for (i = 0; tn_now_ms() - start < (uint64_t)max_ms; i++) {
+		if (send(fd, b + i % n, 1, MSG_NOSIGNAL) != 1)
 			break;		/* closed under us */
 		if (tn_wait_closed(fd, 200))
 			break;
 	}
-	ms = wait_close_ms(&s, fd, "I/O timeout", addr, t0, 500);
-	ck_assert_msg(ms >= 750 && ms <= 2500, "a trickled frame was cut "
-	    "after %ld ms (--io-timeout 1)", ms);
+}
+
+/*
+ * A frame trickled one byte every 0.2 s never completes within
+ * --io-timeout, though no single read waits that long; nor does a PROXY
+ * header (--proxy-protocol), which is cut off the same way.
+ */
+static const struct {
+	const char	*args[8];
+	bool		 frame;		/* a frame header first, then 'x's */
+	const char	*logged;
+	const char	*stat;
+} trickles[] = {
+	{ { "--io-timeout", "1", "-i", "10" }, true, "I/O timeout",
+	  "closed_io_timeout" },
+	{ { "--io-timeout", "1", "-i", "10", "--proxy-protocol",
+	    "--proxy-from", "127.0.0.1" }, false,
+	  "no complete PROXY header within 1000 ms", "closed_proxy" },
+};
+
+#define V1_HEADER	"PROXY TCP4 10.0.0.9 10.0.1.5 5000 8080\r\n"
+
+START_TEST(test_io_timeout_trickle)
+{
+	struct server	 s;
+	unsigned char	 hdr[MSGFRAME_HEADER_SIZE], byte = 'x';
+	char		 addr[64];
+	int64_t		 t0;
+	long		 ms;
+	int		 fd;
+
+	server_start(&s, trickles[_i].args);
+	fd = tu_connect(s.port);
+	tu_local_addr(fd, addr, sizeof(addr));
+	msgframe_encode_header(hdr, 100);
+	t0 = wall_ms();
+	if (trickles[_i].frame) {
+		send_raw(fd, hdr, sizeof(hdr));
+		drip(fd, &byte, 1, 5000);
+	} else
+		drip(fd, V1_HEADER, strlen(V1_HEADER), 5000);
+	ms = wait_close_ms(&s, fd, trickles[_i].logged, addr, t0, 500);
+	ck_assert_msg(ms >= 750 && ms <= 2500, "a trickled %s was cut "
+	    "after %ld ms (--io-timeout 1)", trickles[_i].frame ? "frame" :
+	    "PROXY header", ms);
+	require_stat(&s, trickles[_i].stat, 1);
 	close(fd);
 	server_stop_clean(&s);
 }
@@ -1542,7 +1575,6 @@ END_TEST
 
 /* --- PROXY protocol -------------------------------------------------- */
 
-#define V1_HEADER	"PROXY TCP4 10.0.0.9 10.0.1.5 5000 8080\r\n"
 #define V1_CLIENT	"10.0.0.9:5000"
 
 /* The loopback client is the balancer; -v logs every close. */
@@ -1567,6 +1599,27 @@ put_v2(unsigned char *dst, bool local)
 		dst[12] = 0x20;
 	memcpy(dst + sizeof(head), addrs, sizeof(addrs));
 	return sizeof(head) + sizeof(addrs);
+}
+
+/*
+ * Connect, send a v2 header (LOCAL, or the client's) and a frame of
+ * p[0..len) in one write, and require the echo.  Returns the connection.
+ */
+static int
+proxy_echo(int port, bool local, const unsigned char *p, uint32_t len)
+{
+	unsigned char	*wire;
+	size_t		 n;
+	int		 fd;
+
+	wire = xmalloc(64 + (size_t)len);
+	n = put_v2(wire, local);
+	n += tn_put_frame(wire + n, p, len);
+	fd = tu_connect(port);
+	send_raw(fd, wire, n);
+	recv_expect(fd, p, len);
+	free(wire);
+	return fd;
 }
 
 /* The server closes fd without having sent a byte of it back. */
@@ -1656,14 +1709,9 @@ START_TEST(test_proxy_v2_splits)
 	tn_sleep_ms(20);
 	send_raw(fd, wire + n - 5000, 5000);
 	recv_expect(fd, p, sizeof(p));
+	close(fd);
 	/* A big frame straight after the header, in the same write. */
-	close(fd);
-	fd = tu_connect(s.port);
-	n = put_v2(wire, false);
-	n += tn_put_frame(wire + n, p, sizeof(p));
-	send_raw(fd, wire, n);
-	recv_expect(fd, p, sizeof(p));
-	close(fd);
+	close(proxy_echo(s.port, false, p, sizeof(p)));
 	require_stat(&s, "closed_client", (long)(sizeof(cuts) /
 	    sizeof(cuts[0])) + 2);
 	require_stat(&s, "frames", (long)(sizeof(cuts) / sizeof(cuts[0])) *
@@ -1682,20 +1730,13 @@ START_TEST(test_proxy_local_quiet)
 	const char *const args[] = { "--proxy-protocol", "--proxy-from",
 	    "127.0.0.1", NULL };
 	struct server	 s;
-	unsigned char	 wire[64], p[4] = "ping";
+	unsigned char	 p[4] = "ping";
 	char		 me[64], *log;
-	size_t		 n;
 	int		 fd, i;
 
 	server_start(&s, args);
-	for (i = 0; i < 3; i++) {
-		fd = tu_connect(s.port);
-		n = put_v2(wire, true);
-		n += tn_put_frame(wire + n, p, sizeof(p));
-		send_raw(fd, wire, n);
-		recv_expect(fd, p, sizeof(p));
-		tn_close_reset(fd);
-	}
+	for (i = 0; i < 3; i++)
+		tn_close_reset(proxy_echo(s.port, true, p, sizeof(p)));
 	/* An UNKNOWN connection that ends badly: logged, real address. */
 	fd = tu_connect(s.port);
 	tu_local_addr(fd, me, sizeof(me));
@@ -1712,12 +1753,8 @@ START_TEST(test_proxy_local_quiet)
 
 	/* With -v they are, at debug, by the balancer's address. */
 	server_start(&s, proxy_args);
-	fd = tu_connect(s.port);
+	fd = proxy_echo(s.port, true, p, sizeof(p));
 	tu_local_addr(fd, me, sizeof(me));
-	n = put_v2(wire, true);
-	n += tn_put_frame(wire + n, p, sizeof(p));
-	send_raw(fd, wire, n);
-	recv_expect(fd, p, sizeof(p));
 	tn_close_reset(fd);
 	require_close_logged(&s, "debug: closed", me);
 	require_close_logged(&s, "(PROXY LOCAL): reset by the balancer after "
@@ -1726,74 +1763,54 @@ START_TEST(test_proxy_local_quiet)
 }
 END_TEST
 
-/* No header, a bad one, or a stream that ends inside it: closed, unechoed. */
+/*
+ * No header, a bad one, or a stream that ends inside it: closed, unechoed.
+ * Without --proxy-protocol a header is only the start of a frame, whose
+ * length "PROX" is far over --max-frame.
+ */
 START_TEST(test_proxy_header_required)
 {
 	static const struct {
+		bool		 plain;		/* to the server without */
 		const char	*bytes;
 		size_t		 len;
 		bool		 half_close;
 		const char	*logged;
 	} cases[] = {
-		{ "\0\0\0\x05hello", 9, false,
+		{ false, "\0\0\0\x05hello", 9, false,
 		  "invalid PROXY header: no PROXY protocol signature" },
-		{ "PROXY TCP4 1.2.3.4\r\n\0\0\0\0", 24, false,
+		{ false, "PROXY TCP4 1.2.3.4\r\n\0\0\0\0", 24, false,
 		  "invalid PROXY header: v1 line does not have four fields" },
-		{ "PROXY TCP4 1.2", 14, true,
+		{ false, "PROXY TCP4 1.2", 14, true,
 		  "the stream ended before a complete PROXY header" },
-		{ "\r\n\r\n\0\r\nQUIT\n\x22", 13, false,
+		{ false, "\r\n\r\n\0\r\nQUIT\n\x22", 13, false,
 		  "invalid PROXY header: v2 command" },
+		{ true, V1_HEADER, sizeof(V1_HEADER) - 1, false,
+		  "header announces 1347571544 bytes" },
 	};
-	struct server	 s;
+	struct server	 s[2], *to;
 	char		 me[64];
 	size_t		 i;
 	int		 fd;
 
-	server_start(&s, proxy_args);
+	server_start(&s[0], proxy_args);
+	server_start(&s[1], NULL);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		fd = tu_connect(s.port);
+		to = &s[cases[i].plain ? 1 : 0];
+		fd = tu_connect(to->port);
 		tu_local_addr(fd, me, sizeof(me));
 		send_raw(fd, cases[i].bytes, cases[i].len);
 		if (cases[i].half_close)
 			ck_assert(shutdown(fd, SHUT_WR) == 0);
 		expect_no_echo(fd);
 		close(fd);
-		require_close_logged(&s, cases[i].logged, me);
+		require_close_logged(to, cases[i].logged, me);
 	}
-	require_stat(&s, "closed_proxy", (long)i);
-	require_stat(&s, "frames", 0);
-	server_stop_clean(&s);
-}
-END_TEST
-
-/* A header dripped a byte at a time is cut off like a slow frame. */
-START_TEST(test_proxy_header_timeout)
-{
-	const char *const args[] = { "--proxy-protocol", "--proxy-from",
-	    "127.0.0.1", "--io-timeout", "1", "-i", "10", NULL };
-	struct server	 s;
-	char		 me[64];
-	int64_t		 t0;
-	long		 ms;
-	size_t		 i;
-	int		 fd;
-
-	server_start(&s, args);
-	fd = tu_connect(s.port);
-	tu_local_addr(fd, me, sizeof(me));
-	t0 = wall_ms();
-	for (i = 0; i < 8; i++) {
-		if (send(fd, V1_HEADER + i, 1, MSG_NOSIGNAL) != 1)
-			break;		/* closed already: fine */
-		tn_sleep_ms(200);
-	}
-	ms = wait_close_ms(&s, fd, "no complete PROXY header within 1000 ms",
-	    me, t0, 4000);
-	ck_assert_msg(ms >= 750 && ms <= 2500, "a dripped header was cut off "
-	    "after %ld ms (--io-timeout 1)", ms);
-	require_stat(&s, "closed_proxy", 1);
-	close(fd);
-	server_stop_clean(&s);
+	require_stat(&s[0], "closed_proxy", (long)i - 1);
+	require_stat(&s[0], "frames", 0);
+	require_stat(&s[1], "closed_oversize", 1);
+	server_stop_clean(&s[0]);
+	server_stop_clean(&s[1]);
 }
 END_TEST
 
@@ -1832,63 +1849,41 @@ START_TEST(test_proxy_untrusted)
 }
 END_TEST
 
-/* Without --proxy-protocol a header is the start of a frame: "PROX"... */
-START_TEST(test_proxy_off_is_a_frame)
-{
-	struct server	 s;
-	char		 me[64];
-	int		 fd;
-
-	server_start(&s, NULL);
-	fd = tu_connect(s.port);
-	tu_local_addr(fd, me, sizeof(me));
-	send_raw(fd, V1_HEADER, strlen(V1_HEADER));
-	expect_no_echo(fd);
-	close(fd);
-	require_close_logged(&s, "header announces 1347571544 bytes", me);
-	server_stop_clean(&s);
-}
-END_TEST
-
 /*
  * A connection that has sent nothing of its header does not hold up a
  * shutdown; one whose header has begun is waited for, as a frame in
  * progress is, up to --shutdown-timeout.
  */
+static const struct {
+	const char	*shutdown_timeout;
+	const char	*sent;		/* of the header, before SIGTERM */
+	long		 min_ms, max_ms;
+} header_stops[] = {
+	{ "10", "", 0, 5000 },
+	{ "1", "PROXY TCP4 10", 500, 5000 },
+};
+
 START_TEST(test_proxy_sigterm_waiting)
 {
-	const char *const idle_args[] = { "--proxy-protocol", "--proxy-from",
-	    "127.0.0.1", "--io-timeout", "30", "--shutdown-timeout", "10",
-	    NULL };
-	const char *const begun_args[] = { "--proxy-protocol", "--proxy-from",
-	    "127.0.0.1", "--io-timeout", "30", "--shutdown-timeout", "1",
-	    NULL };
+	const char *const args[] = { "--proxy-protocol", "--proxy-from",
+	    "127.0.0.1", "--io-timeout", "30", "--shutdown-timeout",
+	    header_stops[_i].shutdown_timeout, NULL };
 	struct server	 s;
 	long		 elapsed;
 	int		 fd, status;
 
-	server_start(&s, idle_args);
+	server_start(&s, args);
 	fd = tu_connect(s.port);
+	send_raw(fd, header_stops[_i].sent, strlen(header_stops[_i].sent));
 	tn_sleep_ms(100);
 	elapsed = stop_timed(&s, SIGTERM, &status);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	    "exit status 0x%x after SIGTERM", status);
-	ck_assert_msg(elapsed < 5000, "a connection yet to send its PROXY "
-	    "header kept the server up %ld ms (--io-timeout 30, "
-	    "--shutdown-timeout 10)", elapsed);
-	ck_assert(tn_wait_closed(fd, 1000));
-	close(fd);
-
-	server_start(&s, begun_args);
-	fd = tu_connect(s.port);
-	send_raw(fd, "PROXY TCP4 10", 13);
-	tn_sleep_ms(100);
-	elapsed = stop_timed(&s, SIGTERM, &status);
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	    "exit status 0x%x after SIGTERM", status);
-	ck_assert_msg(elapsed >= 500 && elapsed < 5000, "a header in progress "
-	    "was waited for %ld ms after SIGTERM (--shutdown-timeout 1)",
-	    elapsed);
+	ck_assert_msg(elapsed >= header_stops[_i].min_ms &&
+	    elapsed < header_stops[_i].max_ms, "with \"%s\" of a PROXY header "
+	    "sent, the server stopped %ld ms after SIGTERM (--io-timeout 30, "
+	    "--shutdown-timeout %s)", header_stops[_i].sent, elapsed,
+	    header_stops[_i].shutdown_timeout);
 	ck_assert(tn_wait_closed(fd, 1000));
 	close(fd);
 }
@@ -1922,7 +1917,8 @@ server_suite(void)
 	tcase_add_test(tc, test_idle_timeout_silent);
 	tcase_add_test(tc, test_idle_timeout_active);
 	tcase_add_test(tc, test_io_timeout_partial_frame);
-	tcase_add_test(tc, test_io_timeout_trickle);
+	tcase_add_loop_test(tc, test_io_timeout_trickle, 0,
+	    (int)(sizeof(trickles) / sizeof(trickles[0])));
 	tcase_add_test(tc, test_io_timeout_stalled_reader);
 	tcase_add_test(tc, test_reject_when_full);
 	suite_add_tcase(s, tc);
@@ -1950,10 +1946,9 @@ server_suite(void)
 	tcase_add_test(tc, test_proxy_v2_splits);
 	tcase_add_test(tc, test_proxy_local_quiet);
 	tcase_add_test(tc, test_proxy_header_required);
-	tcase_add_test(tc, test_proxy_header_timeout);
 	tcase_add_test(tc, test_proxy_untrusted);
-	tcase_add_test(tc, test_proxy_off_is_a_frame);
-	tcase_add_test(tc, test_proxy_sigterm_waiting);
+	tcase_add_loop_test(tc, test_proxy_sigterm_waiting, 0,
+	    (int)(sizeof(header_stops) / sizeof(header_stops[0])));
 	suite_add_tcase(s, tc);
 
 	return s;

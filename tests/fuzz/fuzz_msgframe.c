@@ -16,16 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz.h"
 #include "msgframe.h"
-
-int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void
-check(int ok)
-{
-	if (!ok)
-		abort();
-}
 
 /* Walk the frames by hand: the reference scan() must match. */
 static void

@@ -107,7 +107,8 @@ echo_serve(struct echo_worker *w, const struct conn *c,
 	deadline_t deadline = 0;
 	size_t len = 0;		/* bytes buffered: always part of one frame */
 	bool fresh = true;	/* the buffered bytes start a new frame */
-	bool pending;		/* bytes came with the PROXY header */
+	bool pending;		/* bytes came with the PROXY header: any
+				   number of frames, scanned first */
 	bool stopping;
 	int fd = c->fd;
 	ssize_t n;

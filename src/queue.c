@@ -202,8 +202,11 @@ queue_pop(struct queue *q, struct conn *out)
 		sync_wait(&q->not_empty, &q->lock);
 		q->pop_waiters--;
 	}
-	/* Closed wins over queued items: the closer drains them. */
-	if (q->closed)
+	/*
+	 * Queued items outlive the close: a graceful stop serves the
+	 * connections already accepted (their clients may have sent frames).
+	 */
+	if (q->count == 0)
 		st = QUEUE_CLOSED;
 	else {
 		take(q, out);

@@ -139,7 +139,8 @@ START_TEST(test_defaults)
 	options_defaults(&o);
 	ck_assert_uint_eq(o.threads, 16);
 	ck_assert_str_eq(o.port, "8080");
-	ck_assert_str_eq(o.bind, "127.0.0.1");
+	ck_assert_uint_eq(o.nbinds, 1);
+	ck_assert_str_eq(o.binds[0], "127.0.0.1");
 	ck_assert_uint_eq(o.queue, 1024);
 	ck_assert_int_eq(o.backlog, SOMAXCONN);
 	ck_assert_uint_eq(o.max_frame, 1024 * 1024);
@@ -178,7 +179,8 @@ START_TEST(test_short_options)
 	ck_assert_str_eq(p.err, "");
 	ck_assert_uint_eq(p.o.threads, 8);
 	ck_assert_str_eq(p.o.port, "0");
-	ck_assert_str_eq(p.o.bind, "::");
+	ck_assert_uint_eq(p.o.nbinds, 1);
+	ck_assert_str_eq(p.o.binds[0], "::");
 	ck_assert_uint_eq(p.o.queue, 5);
 	ck_assert_uint_eq(p.o.max_frame, 65536);
 	ck_assert_uint_eq(p.o.idle_timeout_ms, 1500);
@@ -225,7 +227,8 @@ START_TEST(test_long_options)
 	ck_assert_str_eq(p.out, "");
 	ck_assert_uint_eq(p.o.threads, 100000);
 	ck_assert_str_eq(p.o.port, "65535");
-	ck_assert_str_eq(p.o.bind, "localhost");
+	ck_assert_uint_eq(p.o.nbinds, 1);
+	ck_assert_str_eq(p.o.binds[0], "localhost");
 	ck_assert_uint_eq(p.o.queue, 1000000);
 	ck_assert_int_eq(p.o.backlog, 10);
 	ck_assert_uint_eq(p.o.max_frame, 2 * 1024 * 1024);
@@ -423,6 +426,44 @@ START_TEST(test_bad_timeouts)
 	expect_error("invalid value '10s' for --shutdown-timeout: must be a "
 	    "number of seconds between 0 and 86400, with at most 3 decimals",
 	    "--shutdown-timeout=10s", NULL);
+}
+END_TEST
+
+START_TEST(test_binds)
+{
+	struct parsed p;
+	char *argv[2 * OPT_MAX_BINDS + 4];
+	char addrs[OPT_MAX_BINDS + 1][16];
+	struct options o;
+	char err[256];
+	FILE *ef;
+	int i, argc = 0;
+
+	/* The first --bind replaces the default, the next ones add. */
+	parse(&p, "--bind", "127.0.0.2", "-b", "::1", "--bind=0.0.0.0", NULL);
+	ck_assert_int_eq(p.rc, OPTIONS_RUN);
+	ck_assert_uint_eq(p.o.nbinds, 3);
+	ck_assert_str_eq(p.o.binds[0], "127.0.0.2");
+	ck_assert_str_eq(p.o.binds[1], "::1");
+	ck_assert_str_eq(p.o.binds[2], "0.0.0.0");
+
+	/* One more than the limit is a usage error naming the limit. */
+	argv[argc++] = (char *)"msgserverd";
+	for (i = 0; i <= OPT_MAX_BINDS; i++) {
+		(void)snprintf(addrs[i], sizeof(addrs[i]), "127.0.0.%d", i + 1);
+		argv[argc++] = (char *)"--bind";
+		argv[argc++] = addrs[i];
+	}
+	argv[argc] = NULL;
+	options_defaults(&o);
+	memset(err, 0, sizeof(err));
+	ef = fmemopen(err, sizeof(err) - 1, "w");
+	ck_assert_ptr_nonnull(ef);
+	ck_assert_int_eq(options_parse(&o, argc, argv, ef, ef),
+	    OPTIONS_USAGE_ERROR);
+	(void)fclose(ef);
+	ck_assert_msg(strstr(err, "too many --bind addresses: at most 16") !=
+	    NULL, "got: %s", err);
 }
 END_TEST
 
@@ -964,6 +1005,7 @@ options_suite(void)
 	tcase_add_test(tc, test_bad_sizes);
 	tcase_add_test(tc, test_bad_timeouts);
 	tcase_add_test(tc, test_bad_strings);
+	tcase_add_test(tc, test_binds);
 	tcase_add_test(tc, test_missing_argument);
 	tcase_add_test(tc, test_operands);
 	suite_add_tcase(s, tc);

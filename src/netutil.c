@@ -30,6 +30,7 @@
 static void	set_err(char *err, size_t errlen, const char *fmt, ...)
 		    __attribute__((__format__(__printf__, 3, 4)));
 static int	bind_one(const struct addrinfo *ai, int backlog);
+static void	close_keep_errno(int fd);
 static const char *format_unix(const struct sockaddr_un *sun, socklen_t len,
 		    char *buf, size_t buflen);
 static int	wait_writable(int fd, int timeout_ms);
@@ -102,7 +103,7 @@ static int
 connect_one(const struct addrinfo *ai, int timeout_ms)
 {
 	socklen_t len;
-	int fd, flags, soerr, one = 1, saved;
+	int fd, flags, soerr, one = 1;
 
 	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
 	    ai->ai_protocol);
@@ -139,10 +140,7 @@ connect_one(const struct addrinfo *ai, int timeout_ms)
 	return fd;
 
 fail:
-	saved = errno;
-	/* Never retry close(): on Linux the descriptor is gone after EINTR. */
-	(void)close(fd);
-	errno = saved;
+	close_keep_errno(fd);
 	return -1;
 }
 
@@ -315,7 +313,7 @@ netutil_listen(const char *host, const char *port, int backlog,
 static int
 bind_one(const struct addrinfo *ai, int backlog)
 {
-	int fd, on = 1, off = 0, saved;
+	int fd, on = 1, off = 0;
 
 	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
 	    ai->ai_protocol);
@@ -333,10 +331,18 @@ bind_one(const struct addrinfo *ai, int backlog)
 		goto fail;
 	return fd;
 fail:
-	saved = errno;
+	close_keep_errno(fd);
+	return -1;
+}
+
+/* Never retry close(): on Linux the descriptor is gone after EINTR. */
+static void
+close_keep_errno(int fd)
+{
+	int saved = errno;
+
 	(void)close(fd);
 	errno = saved;
-	return -1;
 }
 
 /* "unix:/run/x.sock", "unix:@name" (abstract), "unix:" (unnamed). */

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "activation.h"
+#include "testutil.h"
 
 #define REPORT_FD	200	/* the child's pipe, above anything we place */
 #define MAX_PLACED	4
@@ -333,12 +334,5 @@ activation_suite(void)
 int
 main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	sr = srunner_create(activation_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tu_run_suite(activation_suite());
 }

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "cliopt.h"
+#include "testutil.h"
 
 #define MAX_ARGS	16
 #define HINT		"Try 'prog --help' for more information.\n"
@@ -555,12 +556,5 @@ cliopt_suite(void)
 int
 main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	sr = srunner_create(cliopt_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tu_run_suite(cliopt_suite());
 }

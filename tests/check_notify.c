@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "notify.h"
+#include "testutil.h"
 
 /* A bound datagram socket: at path, or abstract when path starts '@'. */
 static int
@@ -240,12 +241,5 @@ notify_suite(void)
 int
 main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	sr = srunner_create(notify_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tu_run_suite(notify_suite());
 }

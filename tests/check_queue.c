@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "queue.h"
+#include "testutil.h"
 
 /* How long a thread must stay blocked to count as blocked. */
 #define BLOCK_MS	100
@@ -717,12 +718,5 @@ queue_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(queue_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tu_run_suite(queue_suite());
 }

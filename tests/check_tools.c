@@ -366,7 +366,7 @@ START_TEST(test_client_raw_binary)
 
 	in = malloc(BINARY_LEN);
 	ck_assert(in != NULL);
-	tu_fill_random(in, BINARY_LEN, 42);
+	tn_fill_random(in, BINARY_LEN, 42);
 	/* Make sure of the bytes a text-minded client would mangle. */
 	in[0] = '\0';
 	in[1] = '\n';
@@ -611,22 +611,22 @@ START_TEST(test_bench_reports_stall)
 	}
 	close(ofd);
 	close(efd);
-	tu_sleep_ms(1000);
+	tn_sleep_ms(1000);
 	ck_assert(kill(pid, SIGSTOP) == 0);
-	tu_sleep_ms(STALL_STOP_MS);
+	tn_sleep_ms(STALL_STOP_MS);
 	ck_assert(kill(pid, SIGCONT) == 0);
-	deadline = tu_now_ms() + RUN_TIMEOUT_MS;
+	deadline = tn_now_ms() + RUN_TIMEOUT_MS;
 	while (waitpid(pid, &status, WNOHANG) == 0) {
-		if (tu_now_ms() > deadline) {
+		if (tn_now_ms() > deadline) {
 			(void)kill(pid, SIGKILL);
 			(void)waitpid(pid, &status, 0);
 			ck_abort_msg("msgbench still running after %d ms",
 			    RUN_TIMEOUT_MS);
 		}
-		tu_sleep_ms(10);
+		tn_sleep_ms(10);
 	}
-	out = tu_read_file(outpath, NULL);
-	err = tu_read_file(errpath, NULL);
+	out = tn_read_file(outpath, NULL);
+	err = tn_read_file(errpath, NULL);
 	ck_assert(out != NULL && err != NULL);
 	(void)unlink(outpath);
 	(void)unlink(errpath);
@@ -813,12 +813,5 @@ tools_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 nfailed;
-
-	sr = srunner_create(tools_suite());
-	srunner_run_all(sr, CK_ENV);
-	nfailed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nfailed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tu_run_suite(tools_suite());
 }

@@ -32,6 +32,8 @@
 #include "errstr.h"
 #include "listener.h"
 #include "log.h"
+#include "metrics.h"
+#include "netutil.h"
 #include "options.h"
 #include "pool.h"
 #include "queue.h"
@@ -47,6 +49,9 @@ struct server {
 	struct listener	*listener;
 	struct queue	*queue;
 	struct pool	*pool;
+	struct metrics	*metrics;	/* NULL without --metrics */
+	int		 metrics_fd;	/* bound, until metrics_start */
+	char		 metrics_name[NETUTIL_ADDRSTRLEN];
 	pthread_t	 signal_thread;
 	sigset_t	 signals;	/* the ones the signal thread takes */
 	atomic_bool	 stopping;	/* first SIGTERM/SIGINT seen */
@@ -59,6 +64,8 @@ static void	 stop(struct server *srv);
 static void	 block_signals(struct server *srv);
 static void	*signal_main(void *arg);
 static void	 log_stats(struct server *srv, const char *prefix);
+static void	 metrics_bind(struct server *srv);
+static void	 snapshot(void *arg, struct metrics_snapshot *ms);
 static void	 check_limits(const struct options *opts);
 static void	 fail_start(int status, const char *fmt, ...)
 		    LOG_PRINTF(2, 3) LOG_NORETURN;
@@ -117,6 +124,7 @@ start(struct server *srv)
 	if ((srv->listener = listener_open(o->bind, o->port, o->backlog,
 	    o->reject_when_full, err, sizeof(err))) == NULL)
 		fail_start(EX_OSERR, "%s", err);
+	metrics_bind(srv);
 	if (o->daemonize) {
 		log_init("msgserverd", 1, o->verbosity);
 		if (daemon_detach(err, sizeof(err)) == -1)
@@ -148,6 +156,9 @@ start(struct server *srv)
 	if ((srv->pool = pool_create(srv->queue, &pc, err,
 	    sizeof(err))) == NULL)
 		fail_start(EX_OSERR, "%s", err);	/* exits: nothing to unwind */
+	if (o->metrics != NULL && (srv->metrics = metrics_start(srv->metrics_fd,
+	    srv->metrics_name, snapshot, srv, err, sizeof(err))) == NULL)
+		fail_start(EX_OSERR, "%s", err);
 
 	if ((rc = pthread_create(&srv->signal_thread, NULL, signal_main,
 	    srv)) != 0)
@@ -239,6 +250,7 @@ stop(struct server *srv)
 		log_warnx("shutdown timeout: %u connections forced closed",
 		    forced);
 	log_stats(srv, "final stats:");
+	metrics_stop(srv->metrics);
 
 	/* Release the signal thread (SIGUSR2 is in its set), then join it. */
 	atomic_store(&srv->exiting, true);
@@ -323,30 +335,77 @@ signal_main(void *arg)
 static void
 log_stats(struct server *srv, const char *prefix)
 {
-	struct listener_stats ls;
-	struct pool_totals t;
+	struct metrics_snapshot ms;
 	char closed[CLOSE_REASONS * 40];
 	size_t off = 0;
 	int i, n;
 
-	memset(&ls, 0, sizeof(ls));
-	listener_stats_add(srv->listener, &ls);
-	pool_totals(srv->pool, &t);
+	memset(&ms, 0, sizeof(ms));
+	snapshot(srv, &ms);
 	closed[0] = '\0';
 	for (i = 0; i < CLOSE_REASONS; i++) {
 		n = snprintf(closed + off, sizeof(closed) - off,
 		    " closed_%s=%llu", close_reason_name(i),
-		    (unsigned long long)t.echo.closed[i]);
+		    (unsigned long long)ms.echo.closed[i]);
 		if (n < 0 || (size_t)n >= sizeof(closed) - off)
 			break;
 		off += (size_t)n;
 	}
-	log_info("%s accepted=%llu active=%u queued=%zu rejected=%llu%s "
+	log_info("%s accepted=%llu active=%llu queued=%llu rejected=%llu%s "
 	    "frames=%llu bytes=%llu", prefix,
-	    (unsigned long long)ls.accepted, t.active,
-	    queue_length(srv->queue), (unsigned long long)ls.rejected, closed,
-	    (unsigned long long)t.echo.frames,
-	    (unsigned long long)t.echo.bytes);
+	    (unsigned long long)ms.accepted, (unsigned long long)ms.active,
+	    (unsigned long long)ms.queued, (unsigned long long)ms.rejected,
+	    closed, (unsigned long long)ms.echo.frames,
+	    (unsigned long long)ms.echo.bytes);
+}
+
+/*
+ * Every counter the stats line and /metrics report, summed now from the
+ * listener, the pool and the queue: reading costs the echo path nothing.
+ */
+static void
+snapshot(void *arg, struct metrics_snapshot *ms)
+{
+	struct server *srv = arg;
+	struct listener_stats ls;
+	struct pool_totals t;
+
+	memset(&ls, 0, sizeof(ls));
+	listener_stats_add(srv->listener, &ls);
+	pool_totals(srv->pool, &t);
+	ms->accepted = ls.accepted;
+	ms->rejected = ls.rejected;
+	ms->accept_pauses = ls.accept_pauses;
+	ms->active = t.active;
+	ms->queued = queue_length(srv->queue);
+	ms->workers = srv->opts.threads;
+	ms->queue_capacity = queue_capacity(srv->queue);
+	ms->echo = t.echo;
+}
+
+/*
+ * Bind --metrics while still privileged, like the echo port; the thread
+ * starts once the pool is up (start()).
+ */
+static void
+metrics_bind(struct server *srv)
+{
+	char host[NETUTIL_HOSTLEN], port[NETUTIL_PORTLEN], err[256];
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+
+	srv->metrics_fd = -1;
+	if (srv->opts.metrics == NULL)
+		return;
+	/* options_parse() checked the syntax already. */
+	if (netutil_split_hostport(srv->opts.metrics, host, sizeof(host),
+	    port, sizeof(port), err, sizeof(err)) == -1)
+		fail_start(EX_USAGE, "--metrics: %s", err);
+	if ((srv->metrics_fd = netutil_listen(host, port, SOMAXCONN, &ss,
+	    &sslen, err, sizeof(err))) == -1)
+		fail_start(EX_OSERR, "--metrics: %s", err);
+	(void)netutil_format_addr((struct sockaddr *)&ss, sslen,
+	    srv->metrics_name, sizeof(srv->metrics_name));
 }
 
 /*

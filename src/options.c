@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 
 #include "log.h"
+#include "netutil.h"
 #include "options.h"
 #include "parse.h"
 
@@ -32,6 +33,7 @@ enum {
 	LOPT_BACKLOG = CHAR_MAX + 1,
 	LOPT_BUFFER_SIZE,
 	LOPT_IO_TIMEOUT,
+	LOPT_METRICS,
 	LOPT_PIDFILE,
 	LOPT_REJECT_WHEN_FULL,
 	LOPT_SCHEDULER,
@@ -55,6 +57,7 @@ static const struct option longopts[] = {
 	{ "idle-timeout",	required_argument,	NULL, 'i' },
 	{ "io-timeout",		required_argument,	NULL, LOPT_IO_TIMEOUT },
 	{ "max-frame",		required_argument,	NULL, 'm' },
+	{ "metrics",		required_argument,	NULL, LOPT_METRICS },
 	{ "pidfile",		required_argument,	NULL, LOPT_PIDFILE },
 	{ "port",		required_argument,	NULL, 'p' },
 	{ "queue",		required_argument,	NULL, 'q' },
@@ -115,6 +118,7 @@ options_defaults(struct options *opts)
 	opts->user = NULL;
 	opts->daemonize = false;
 	opts->pidfile = NULL;
+	opts->metrics = NULL;
 	opts->verbosity = LOG_NORMAL;
 	opts->use_syslog = false;
 }
@@ -124,6 +128,7 @@ options_parse(struct options *opts, int argc, char **argv, FILE *out,
     FILE *err)
 {
 	struct optctx c;
+	char why[128];
 	uint64_t v;
 	int ch;
 
@@ -208,6 +213,16 @@ options_parse(struct options *opts, int argc, char **argv, FILE *out,
 		case LOPT_IO_TIMEOUT:
 			if (get_ms(&c, ch, optarg, &opts->io_timeout_ms) == -1)
 				return OPTIONS_USAGE_ERROR;
+			break;
+		case LOPT_METRICS:
+			/* Only the syntax: binding it is a start-up matter. */
+			if (netutil_split_hostport(optarg, NULL, 0, NULL, 0, why,
+			    sizeof(why)) == -1) {
+				usage_error(&c, "invalid value '%s' for "
+				    "--metrics: %s", optarg, why);
+				return OPTIONS_USAGE_ERROR;
+			}
+			opts->metrics = optarg;
 			break;
 		case LOPT_PIDFILE:
 			if (get_string(&c, ch, optarg, &opts->pidfile) == -1)
@@ -318,7 +333,9 @@ options_usage(FILE *out, const char *progname)
 "                            it (default %s; %s..%s)\n"
 "      --scheduler POLICY  the workers' scheduling policy: batch (a woken\n"
 "                            worker does not preempt) or other\n"
-"                            (default batch)\n",
+"                            (default batch)\n"
+"      --metrics HOST:PORT serve Prometheus metrics at GET /metrics on\n"
+"                            HOST:PORT, [ADDR]:PORT for IPv6 (default off)\n",
 	    frame, maxframe, idle, io, shut, stack, minstack, maxstack,
 	    buffer, minbuffer, maxbuffer);
 	fprintf(out,

@@ -37,9 +37,10 @@
 #include "ratelimit.h"
 
 #define LINGER_MS	500	/* discarding a closed request's rest */
-#define ACCEPT_BATCH	8	/* accepts per loop turn; < METRICS_MAX_CONNS */
+#define ACCEPT_BATCH	16	/* accepts per loop turn; < METRICS_MAX_CONNS */
 #define RUN_STEPS	16	/* syscalls for one connection per loop turn */
 #define PAUSE_MS	100	/* accept back-off when out of descriptors */
+#define SNDBUF		(64 * 1024)	/* per connection; see accept_some */
 #define POLL_WAKE	0	/* the eventfd's slot in the poll set */
 #define POLL_LISTEN	1
 #define POLL_CONNS	2
@@ -279,7 +280,7 @@ accept_some(struct metrics *m, uint64_t now)
 	struct sockaddr_storage ss;
 	struct mconn *c;
 	socklen_t sslen;
-	int fd, i;
+	int fd, i, sndbuf = SNDBUF;
 
 	for (i = 0; i < ACCEPT_BATCH; i++) {
 		sslen = sizeof(ss);
@@ -288,6 +289,17 @@ accept_some(struct metrics *m, uint64_t now)
 		if (fd == -1) {
 			if (accept_failed(m, errno, now))
 				return;
+			continue;
+		}
+		/*
+		 * A fixed send buffer turns the kernel's autotuning off: a
+		 * client pipelining requests it never reads then stalls our
+		 * writes at a bounded size, and the answer deadline applies,
+		 * instead of the kernel holding megabytes of answers for it.
+		 */
+		if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf,
+		    sizeof(sndbuf)) == -1) {
+			(void)close(fd);
 			continue;
 		}
 		if ((c = take_slot(m)) == NULL) {
@@ -503,9 +515,19 @@ step_linger(struct metrics *m, struct mconn *c)
 	return STEP_CLOSED;
 }
 
+/*
+ * Close c; one with an answer still unsent (timed out, evicted, broken)
+ * is reset, so that the kernel drops what it holds for the client at
+ * once instead of retrying to deliver it.
+ */
 static void
 conn_close(struct mconn *c)
 {
+	static const struct linger abortive = { 1, 0 };
+
+	if (c->state == CONN_WRITING)
+		(void)setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &abortive,
+		    sizeof(abortive));
 	/* Never retried: on Linux the descriptor is gone even after EINTR. */
 	(void)close(c->fd);
 	free(c->out);

@@ -14,6 +14,9 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -41,6 +44,7 @@
 #define RUN_STEPS	16	/* syscalls for one connection per loop turn */
 #define PAUSE_MS	100	/* accept back-off when out of descriptors */
 #define SNDBUF		(64 * 1024)	/* per connection; see accept_some */
+#define DEFER_S		1	/* TCP_DEFER_ACCEPT; see metrics_start */
 #define POLL_WAKE	0	/* the eventfd's slot in the poll set */
 #define POLL_LISTEN	1
 #define POLL_CONNS	2
@@ -129,7 +133,7 @@ metrics_start(int listen_fd, const char *name,
     metrics_snapshot_fn *snapshot, void *arg, char *err, size_t errlen)
 {
 	struct metrics *m;
-	int flags, i, rc;
+	int flags, i, rc, defer = DEFER_S;
 
 	if ((m = calloc(1, sizeof(*m))) == NULL) {
 		(void)snprintf(err, errlen, "metrics: %s", errstr(errno));
@@ -145,9 +149,17 @@ metrics_start(int listen_fd, const char *name,
 	expo_init(&m->body);
 	/* Constant for the process's life: read /proc/stat once. */
 	m->start_time = expo_process_start_time();
-	/* A socket from a service manager may come blocking. */
+	/*
+	 * A socket from a service manager may come blocking.  With
+	 * TCP_DEFER_ACCEPT the kernel hands over a connection only once its
+	 * request has arrived (or after a second): a client that connects
+	 * and sends nothing costs no slot meanwhile, and a scraper is
+	 * answered the moment it is accepted, before a flood can evict it.
+	 */
 	if ((flags = fcntl(listen_fd, F_GETFL)) == -1 ||
-	    fcntl(listen_fd, F_SETFL, flags | O_NONBLOCK) == -1) {
+	    fcntl(listen_fd, F_SETFL, flags | O_NONBLOCK) == -1 ||
+	    setsockopt(listen_fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer,
+	    sizeof(defer)) == -1) {
 		(void)snprintf(err, errlen, "metrics socket: %s",
 		    errstr(errno));
 		free(m);

@@ -18,17 +18,19 @@
  * What faces the network:
  *   - only GET and HEAD of /metrics (a query string is ignored) are
  *     answered with the exposition (expo.h); other paths get 404, other
- *     methods 405, anything malformed or carrying a body 400, a head over
- *     METRICS_MAX_REQUEST bytes 431.  Error answers carry "Connection:
- *     close" and the connection is closed after them.  HTTP/1.1 requests
- *     keep the connection open for the next one.
- *   - a request must arrive whole within METRICS_TIMEOUT_MS of the
- *     connection opening (or of the previous answer), and each answer be
- *     read by the client within METRICS_TIMEOUT_MS, or the connection is
- *     closed.
+ *     methods 405, anything malformed 400, a head over METRICS_MAX_REQUEST
+ *     bytes 431.  Error answers carry "Connection: close" and the
+ *     connection is closed after them, as it is after HTTP/1.0 or a
+ *     request with a body (which is never read); other HTTP/1.1 requests
+ *     keep it open for the next one.
+ *   - the kernel hands a connection over only once it has sent something,
+ *     or after a second (TCP_DEFER_ACCEPT); then a request must arrive
+ *     whole within METRICS_TIMEOUT_MS of that (or of the previous
+ *     answer), and each answer be read by the client within
+ *     METRICS_TIMEOUT_MS, or the connection is closed.
  *   - with every slot taken, a new connection evicts an old one: the
- *     oldest that has sent nothing, else the oldest still sending its
- *     request, else the oldest of all.  Idle and slow clients cannot lock
+ *     oldest that has sent nothing (or is being closed), else the oldest
+ *     still sending its request, else the oldest of all.  Idle and slow clients cannot lock
  *     a scraper out, and a flood only churns slots.
  *   - bad requests, timeouts and evictions are logged at debug level, at
  *     most one line a second.
@@ -63,7 +65,8 @@ typedef void	metrics_snapshot_fn(void *arg, struct metrics_snapshot *snap);
 struct metrics;
 
 /*
- * Serve listen_fd, a listening TCP socket (made non-blocking here), named
+ * Serve listen_fd, a listening TCP socket (made non-blocking, with
+ * TCP_DEFER_ACCEPT, here), named
  * name ("127.0.0.1:9464") in the start-up log line "metrics on NAME".
  * The signals the caller blocked stay blocked in the new thread.  On
  * success the socket is the metrics module's; on failure NULL is returned

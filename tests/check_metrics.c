@@ -86,6 +86,7 @@ struct hconn {
 	char	*buf;
 	size_t	 len;
 	size_t	 cap;
+	bool	 eof;		/* the last hconn_fill saw EOF or an error */
 };
 
 struct reply {
@@ -117,6 +118,7 @@ hconn_open_rcvbuf(struct hconn *h, int port, int rcvbuf)
 	}
 	h->cap = 65536;
 	h->len = 0;
+	h->eof = false;
 	h->buf = malloc(h->cap);
 	ck_assert_ptr_nonnull(h->buf);
 	h->buf[0] = '\0';
@@ -165,6 +167,7 @@ hconn_fill(struct hconn *h, uint64_t deadline)
 		h->buf = realloc(h->buf, h->cap);
 		ck_assert_ptr_nonnull(h->buf);
 	}
+	h->eof = false;
 	if ((now = tu_now_ms()) >= deadline)
 		return false;
 	pfd.fd = h->fd;
@@ -177,8 +180,10 @@ hconn_fill(struct hconn *h, uint64_t deadline)
 	n = recv(h->fd, h->buf + h->len, h->cap - h->len - 1, 0);
 	if (n == -1 && errno == EINTR)
 		return true;
-	if (n <= 0)
+	if (n <= 0) {
+		h->eof = true;
 		return false;
+	}
 	h->len += (size_t)n;
 	h->buf[h->len] = '\0';
 	return true;
@@ -259,7 +264,8 @@ request(int port, const char *req, bool head_only, struct reply *r)
 	hconn_open(&h, port);
 	hconn_puts(&h, req);
 	ck_assert_msg(read_reply(&h, head_only, r, REPLY_WAIT_MS),
-	    "no whole answer within %d ms to: %.40s", REPLY_WAIT_MS, req);
+	    "%s after %zu bytes of the answer to: %.40s", h.eof ? "closed" :
+	    "timed out", h.len, req);
 	hconn_close(&h);
 }
 
@@ -890,6 +896,7 @@ START_TEST(test_http_head_and_keepalive)
 	struct server s;
 	struct reply r;
 	struct hconn h;
+	uint64_t t0;
 	int port, i;
 
 	port = start_with_metrics(&s, NULL);
@@ -900,14 +907,22 @@ START_TEST(test_http_head_and_keepalive)
 	ck_assert_uint_gt(strtoul(header(r.head, "Content-Length"), NULL, 10),
 	    1000);
 	ck_assert_ptr_nonnull(strstr(r.head, "version=0.0.4"));
+	ck_assert_msg(header(r.head, "Connection") == NULL, "HEAD not kept "
+	    "alive: %s", r.head);
 	reply_free(&r);
-	ck_assert_msg(!hconn_fill(&h, tu_now_ms() + 200) && h.len == 0,
+	t0 = tu_now_ms();
+	ck_assert_msg(!hconn_fill(&h, t0 + 200) && h.len == 0,
 	    "HEAD answered with a body: %s", h.buf);
+	ck_assert_msg(tu_now_ms() - t0 >= 150, "closed after the HEAD "
+	    "answer");
 
 	hconn_puts(&h, three);
 	for (i = 0; i < 3; i++) {
+		t0 = tu_now_ms();
 		ck_assert_msg(read_reply(&h, i == 1, &r, REPLY_WAIT_MS),
-		    "answer %d of 3 missing", i + 1);
+		    "answer %d of 3 missing after %llu ms (%zu bytes: %.60s)",
+		    i + 1, (unsigned long long)(tu_now_ms() - t0), h.len,
+		    h.buf);
 		ck_assert_int_eq(r.status, 200);
 		if (i != 1)
 			ck_assert_int_eq(check_exposition(r.body),
@@ -1291,6 +1306,7 @@ START_TEST(test_metrics_ipv6)
 	h.fd = fd;
 	h.cap = 65536;
 	h.len = 0;
+	h.eof = false;
 	h.buf = calloc(1, h.cap);
 	ck_assert_ptr_nonnull(h.buf);
 	hconn_puts(&h, GET_METRICS);

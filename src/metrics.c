@@ -23,6 +23,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -788,13 +789,56 @@ answer(struct metrics *m, struct mconn *c, int status,
 	c->deadline_ns = now + METRICS_TIMEOUT_MS * CLOCK_NS_PER_MS;
 }
 
-/* The exposition, into m->body (metrics.h and msgserverd(8) list it). */
+/* The families of one unlabelled sample, each a field of the snapshot. */
+static const struct {
+	const char	*name;
+	enum expo_type	 type;
+	const char	*help;
+	size_t		 field;		/* offset of a uint64_t */
+} plain[] = {
+	{ "msgserverd_connections_accepted_total", EXPO_COUNTER,
+	    "Echo connections accepted.",
+	    offsetof(struct metrics_snapshot, accepted) },
+	{ "msgserverd_connections_rejected_total", EXPO_COUNTER,
+	    "Echo connections closed at once because the queue was full "
+	    "(--reject-when-full).",
+	    offsetof(struct metrics_snapshot, rejected) },
+	{ "msgserverd_connections_active", EXPO_GAUGE,
+	    "Echo connections a worker is serving.",
+	    offsetof(struct metrics_snapshot, active) },
+	{ "msgserverd_connections_queued", EXPO_GAUGE,
+	    "Echo connections accepted and waiting for a worker.",
+	    offsetof(struct metrics_snapshot, queued) },
+	{ "msgserverd_frames_total", EXPO_COUNTER,
+	    "Frames echoed.",
+	    offsetof(struct metrics_snapshot, echo.frames) },
+	{ "msgserverd_bytes_total", EXPO_COUNTER,
+	    "Payload bytes echoed, frame headers excluded.",
+	    offsetof(struct metrics_snapshot, echo.bytes) },
+	{ "msgserverd_workers", EXPO_GAUGE,
+	    "Worker threads (--threads).",
+	    offsetof(struct metrics_snapshot, workers) },
+	/* One connection per worker: the same number, for utilisation. */
+	{ "msgserverd_workers_busy", EXPO_GAUGE,
+	    "Worker threads serving a connection.",
+	    offsetof(struct metrics_snapshot, active) },
+	{ "msgserverd_queue_capacity", EXPO_GAUGE,
+	    "Connections the queue can hold (--queue).",
+	    offsetof(struct metrics_snapshot, queue_capacity) },
+	{ "msgserverd_accept_pauses_total", EXPO_COUNTER,
+	    "Times accepting paused because descriptors ran out.",
+	    offsetof(struct metrics_snapshot, accept_pauses) },
+};
+
+/* The exposition, into m->body (msgserverd(8) lists it). */
 static void
 render(struct metrics *m)
 {
 	struct metrics_snapshot s;
 	struct expo *e = &m->body;
-	int i;
+	uint64_t v;
+	size_t i;
+	int r;
 
 	memset(&s, 0, sizeof(s));
 	m->snapshot(m->arg, &s);
@@ -802,33 +846,16 @@ render(struct metrics *m)
 	expo_family(e, "msgserverd_build_info", EXPO_GAUGE,
 	    "The msgserverd version, as a label; always 1.");
 	expo_sample(e, "msgserverd_build_info", "version", PACKAGE_VERSION, 1);
-	expo_metric(e, "msgserverd_connections_accepted_total", EXPO_COUNTER,
-	    "Echo connections accepted.", s.accepted);
-	expo_metric(e, "msgserverd_connections_rejected_total", EXPO_COUNTER,
-	    "Echo connections closed at once because the queue was full "
-	    "(--reject-when-full).", s.rejected);
-	expo_metric(e, "msgserverd_connections_active", EXPO_GAUGE,
-	    "Echo connections a worker is serving.", s.active);
-	expo_metric(e, "msgserverd_connections_queued", EXPO_GAUGE,
-	    "Echo connections accepted and waiting for a worker.", s.queued);
+	for (i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+		memcpy(&v, (const char *)&s + plain[i].field, sizeof(v));
+		expo_metric(e, plain[i].name, plain[i].type, plain[i].help, v);
+	}
+	/* Every reason echo.h has, under the names of the stats line. */
 	expo_family(e, "msgserverd_connections_closed_total", EXPO_COUNTER,
 	    "Echo connections closed by a worker, by reason.");
-	for (i = 0; i < CLOSE_REASONS; i++)
+	for (r = 0; r < CLOSE_REASONS; r++)
 		expo_sample(e, "msgserverd_connections_closed_total",
-		    "reason", close_reason_name(i), s.echo.closed[i]);
-	expo_metric(e, "msgserverd_frames_total", EXPO_COUNTER,
-	    "Frames echoed.", s.echo.frames);
-	expo_metric(e, "msgserverd_bytes_total", EXPO_COUNTER,
-	    "Payload bytes echoed, frame headers excluded.", s.echo.bytes);
-	expo_metric(e, "msgserverd_workers", EXPO_GAUGE,
-	    "Worker threads (--threads).", s.workers);
-	expo_metric(e, "msgserverd_workers_busy", EXPO_GAUGE,
-	    "Worker threads serving a connection.", s.active);
-	expo_metric(e, "msgserverd_queue_capacity", EXPO_GAUGE,
-	    "Connections the queue can hold (--queue).", s.queue_capacity);
-	expo_metric(e, "msgserverd_accept_pauses_total", EXPO_COUNTER,
-	    "Times accepting paused because descriptors ran out.",
-	    s.accept_pauses);
+		    "reason", close_reason_name(r), s.echo.closed[r]);
 	expo_process(e, m->start_time);
 }
 

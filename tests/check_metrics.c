@@ -664,38 +664,42 @@ END_TEST
 
 /* --- Numbers ----------------------------------------------------------------- */
 
-/* 1000 frames of 10 bytes, then a close: exact deltas, like SIGUSR1's. */
+/*
+ * 1000 frames of 10 bytes, then a close: exact counts, the same as the
+ * stats line's; then 500 empty frames, and the counters add up.
+ */
 START_TEST(test_counts_exact)
 {
+	static const struct {
+		int		frames;
+		uint32_t	len;
+	} rounds[] = { { 1000, 10 }, { 500, 0 } };
 	struct server s;
 	char *text, *line;
-	int port;
+	long frames = 0, bytes = 0;
+	int port, i;
 
 	port = start_with_metrics(&s, NULL);
-	echo_traffic(s.port, 1000, 10);
-	/* The close is counted when the worker sees it: wait for that. */
-	wait_value(port,
-	    "msgserverd_connections_closed_total{reason=\"client\"}", 1);
-	text = scrape(port);
-	ck_assert(value(text, "msgserverd_frames_total") == 1000);
-	ck_assert(value(text, "msgserverd_bytes_total") == 10000);
-	ck_assert(value(text, "msgserverd_connections_accepted_total") == 1);
-	ck_assert(value(text, "msgserverd_connections_active") == 0);
-	ck_assert(value(text, "msgserverd_connections_queued") == 0);
-	line = server_stats_line(&s);
-	ck_assert_int_eq(tu_stat_value(line, "frames"), 1000);
-	ck_assert_int_eq(tu_stat_value(line, "bytes"), 10000);
-	free(line);
-	free(text);
-
-	/* And again: the counters add up. */
-	echo_traffic(s.port, 500, 0);
-	wait_value(port,
-	    "msgserverd_connections_closed_total{reason=\"client\"}", 2);
-	text = scrape(port);
-	ck_assert(value(text, "msgserverd_frames_total") == 1500);
-	ck_assert(value(text, "msgserverd_bytes_total") == 10000);
-	free(text);
+	for (i = 0; i < 2; i++) {
+		echo_traffic(s.port, rounds[i].frames, rounds[i].len);
+		frames += rounds[i].frames;
+		bytes += (long)rounds[i].frames * rounds[i].len;
+		/* A close is counted when the worker sees it: wait. */
+		wait_value(port, "msgserverd_connections_closed_total"
+		    "{reason=\"client\"}", i + 1);
+		text = scrape(port);
+		ck_assert(value(text, "msgserverd_frames_total") == frames);
+		ck_assert(value(text, "msgserverd_bytes_total") == bytes);
+		ck_assert(value(text,
+		    "msgserverd_connections_accepted_total") == i + 1);
+		ck_assert(value(text, "msgserverd_connections_active") == 0);
+		ck_assert(value(text, "msgserverd_connections_queued") == 0);
+		free(text);
+		line = server_stats_line(&s);
+		ck_assert_int_eq(tu_stat_value(line, "frames"), frames);
+		ck_assert_int_eq(tu_stat_value(line, "bytes"), bytes);
+		free(line);
+	}
 	server_stop_clean(&s);
 }
 END_TEST
@@ -1189,6 +1193,26 @@ END_TEST
 
 /* --- Command line ----------------------------------------------------------- */
 
+/*
+ * Run the daemon on 127.0.0.1 port 0 with --metrics value; returns its
+ * waitpid() status, its stderr in *err (free it).
+ */
+static int
+run_metrics_value(const char *value, char **err)
+{
+	const char *argv[] = { NULL, "--bind", "127.0.0.1", "--port", "0",
+	    "--metrics", NULL, NULL };
+	char *out;
+	size_t outlen;
+	int status;
+
+	argv[0] = tu_program("MSGSERVERD");
+	argv[6] = value;
+	status = tu_run(argv, NULL, 0, &out, &outlen, err, 10000);
+	free(out);
+	return status;
+}
+
 static const char *const bad_metrics[] = {
 	"", "9464", "127.0.0.1", "127.0.0.1:", ":9464", "::1:9464", "[::1]",
 	"127.0.0.1:65536", "127.0.0.1:http", "[::1]9464", "a b:1",
@@ -1196,65 +1220,38 @@ static const char *const bad_metrics[] = {
 
 START_TEST(test_bad_metrics_value)
 {
-	const char *argv[8];
-	char *out, *err;
-	size_t outlen;
+	char *err;
 	int status;
 
-	argv[0] = tu_program("MSGSERVERD");
-	argv[1] = "--bind";
-	argv[2] = "127.0.0.1";
-	argv[3] = "--port";
-	argv[4] = "0";
-	argv[5] = "--metrics";
-	argv[6] = bad_metrics[_i];
-	argv[7] = NULL;
-	status = tu_run(argv, NULL, 0, &out, &outlen, &err, 10000);
+	status = run_metrics_value(bad_metrics[_i], &err);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 64,
 	    "--metrics '%s': status 0x%x, not exit 64; stderr: %s",
 	    bad_metrics[_i], status, err);
 	ck_assert_msg(strstr(err, "--metrics") != NULL &&
 	    strstr(err, bad_metrics[_i]) != NULL, "the message names neither "
 	    "the option nor the value: %s", err);
-	free(out);
 	free(err);
 }
 END_TEST
 
-/* An address in use, or not ours to bind: a start-up failure, 71. */
+/*
+ * An address in use (a running daemon's echo port), or not this host's
+ * to bind (TEST-NET-1): a start-up failure, exit 71.
+ */
 START_TEST(test_metrics_unbindable)
 {
-	struct sockaddr_in sin;
-	socklen_t slen = sizeof(sin);
-	const char *argv[8];
-	char addr[64], *out, *err;
-	size_t outlen;
-	int lfd, status, i;
+	struct server s;
+	char addr[64], *err;
+	int status, i;
 
-	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ck_assert(lfd != -1);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) == 0);
-	ck_assert(listen(lfd, 1) == 0);
-	ck_assert(getsockname(lfd, (struct sockaddr *)&sin, &slen) == 0);
-
+	server_start(&s, NULL);
 	for (i = 0; i < 2; i++) {
 		if (i == 0)
-			(void)snprintf(addr, sizeof(addr), "127.0.0.1:%u",
-			    (unsigned)ntohs(sin.sin_port));
-		else	/* TEST-NET-1: no interface here has it */
+			(void)snprintf(addr, sizeof(addr), "127.0.0.1:%d",
+			    s.port);
+		else
 			(void)snprintf(addr, sizeof(addr), "192.0.2.1:0");
-		argv[0] = tu_program("MSGSERVERD");
-		argv[1] = "--bind";
-		argv[2] = "127.0.0.1";
-		argv[3] = "--port";
-		argv[4] = "0";
-		argv[5] = "--metrics";
-		argv[6] = addr;
-		argv[7] = NULL;
-		status = tu_run(argv, NULL, 0, &out, &outlen, &err, 10000);
+		status = run_metrics_value(addr, &err);
 		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 71,
 		    "--metrics %s: status 0x%x, not exit 71; stderr: %s",
 		    addr, status, err);
@@ -1262,10 +1259,9 @@ START_TEST(test_metrics_unbindable)
 		    "the message does not name --metrics: %s", err);
 		ck_assert_msg(i != 0 || strstr(err, "in use") != NULL,
 		    "the message does not say it is in use: %s", err);
-		free(out);
 		free(err);
 	}
-	close(lfd);
+	server_stop_clean(&s);
 }
 END_TEST
 

@@ -46,6 +46,7 @@
 #define PAUSE_MS	100	/* accept back-off when out of descriptors */
 #define SNDBUF		(64 * 1024)	/* per connection; see accept_some */
 #define DEFER_S		1	/* TCP_DEFER_ACCEPT; see metrics_start */
+#define REUSE_MS	100	/* an exposition serves this long; see render */
 #define POLL_WAKE	0	/* the eventfd's slot in the poll set */
 #define POLL_LISTEN	1
 #define POLL_CONNS	2
@@ -92,6 +93,7 @@ struct metrics {
 	metrics_snapshot_fn	*snapshot;
 	void			*arg;
 	double			 start_time;	/* process_start_time_seconds */
+	uint64_t		 rendered_ns;	/* when body was made; 0 = never */
 	uint64_t		 paused_until;	/* accept back-off; 0 = none */
 	struct ratelimit	 debug_limit;	/* lines about clients */
 	struct ratelimit	 warn_limit;	/* lines about ourselves */
@@ -109,9 +111,8 @@ static int	 evict_rank(const struct mconn *c);
 static void	 expire(struct metrics *m, uint64_t now);
 static void	 conn_run(struct metrics *m, struct mconn *c, uint64_t now);
 static enum step step_read(struct metrics *m, struct mconn *c, uint64_t now);
-static enum step step_write(struct metrics *m, struct mconn *c,
-		    uint64_t now);
-static enum step step_linger(struct metrics *m, struct mconn *c);
+static enum step step_write(struct mconn *c, uint64_t now);
+static enum step step_linger(struct mconn *c);
 static void	 conn_close(struct mconn *c);
 static bool	 take_request(struct metrics *m, struct mconn *c,
 		    uint64_t now);
@@ -124,7 +125,7 @@ static bool	 is_token(const char *s, size_t len);
 static bool	 has_token(const char *list, size_t len, const char *token);
 static void	 answer(struct metrics *m, struct mconn *c, int status,
 		    const struct request *rq, uint64_t now);
-static void	 render(struct metrics *m);
+static void	 render(struct metrics *m, uint64_t now);
 static const char *status_text(int status);
 static void	 debug_client(struct metrics *m, const struct mconn *c,
 		    uint64_t now, const char *fmt, ...) LOG_PRINTF(4, 5);
@@ -315,10 +316,7 @@ accept_some(struct metrics *m, uint64_t now)
 			(void)close(fd);
 			continue;
 		}
-		if ((c = take_slot(m)) == NULL) {
-			(void)close(fd);	/* cannot happen: evicts */
-			continue;
-		}
+		c = take_slot(m);
 		if (c->state != CONN_FREE) {
 			debug_client(m, c, now, "evicted: every slot taken");
 			conn_close(c);
@@ -373,7 +371,7 @@ accept_failed(struct metrics *m, int err, uint64_t now)
 	}
 }
 
-/* A free slot, else the one to evict (see metrics.h). */
+/* A free slot, else the one to evict (see metrics.h): never NULL. */
 static struct mconn *
 take_slot(struct metrics *m)
 {
@@ -443,10 +441,10 @@ conn_run(struct metrics *m, struct mconn *c, uint64_t now)
 			st = step_read(m, c, now);
 			break;
 		case CONN_WRITING:
-			st = step_write(m, c, now);
+			st = step_write(c, now);
 			break;
 		case CONN_LINGERING:
-			st = step_linger(m, c);
+			st = step_linger(c);
 			break;
 		case CONN_FREE:
 		default:
@@ -480,7 +478,7 @@ step_read(struct metrics *m, struct mconn *c, uint64_t now)
 }
 
 static enum step
-step_write(struct metrics *m, struct mconn *c, uint64_t now)
+step_write(struct mconn *c, uint64_t now)
 {
 	ssize_t n;
 
@@ -514,7 +512,7 @@ step_write(struct metrics *m, struct mconn *c, uint64_t now)
 }
 
 static enum step
-step_linger(struct metrics *m, struct mconn *c)
+step_linger(struct mconn *c)
 {
 	ssize_t n;
 
@@ -749,7 +747,7 @@ answer(struct metrics *m, struct mconn *c, int status,
 
 	c->keep_alive = status == 200 && rq->keep_alive;
 	if (status == 200) {
-		render(m);
+		render(m, now);
 		if (m->body.failed) {
 			status = 500;
 			c->keep_alive = false;
@@ -830,9 +828,14 @@ static const struct {
 	    offsetof(struct metrics_snapshot, accept_pauses) },
 };
 
-/* The exposition, into m->body (msgserverd(8) lists it). */
+/*
+ * The exposition, into m->body (msgserverd(8) lists it).  One made less
+ * than REUSE_MS ago serves again: however fast clients ask, the counters
+ * are summed (a slot mutex each) and /proc read at most ten times a
+ * second, and no scraper's numbers are older than that.
+ */
 static void
-render(struct metrics *m)
+render(struct metrics *m, uint64_t now)
 {
 	struct metrics_snapshot s;
 	struct expo *e = &m->body;
@@ -840,6 +843,10 @@ render(struct metrics *m)
 	size_t i;
 	int r;
 
+	if (m->rendered_ns != 0 && !e->failed &&
+	    now - m->rendered_ns < REUSE_MS * CLOCK_NS_PER_MS)
+		return;
+	m->rendered_ns = now;
 	memset(&s, 0, sizeof(s));
 	m->snapshot(m->arg, &s);
 	expo_reset(e);

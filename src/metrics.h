@@ -7,10 +7,11 @@
  *     listening socket, an eventfd and at most METRICS_MAX_CONNS client
  *     connections, all non-blocking: a client that is slow to send or to
  *     read holds a slot, never the thread.  Only that thread touches them.
- *   - Each scrape calls the snapshot callback on the metrics thread.  It
- *     must only read counters (relaxed atomics, queue_length() and the
- *     like), so no worker ever waits on the metrics thread for longer than
- *     a counter read; the echo path pays nothing for being measured.
+ *   - A scrape calls the snapshot callback on the metrics thread (at most
+ *     once per 100 ms: a fresher exposition is served again).  It must
+ *     only read counters (relaxed atomics, queue_length() and the like),
+ *     so no worker ever waits on the metrics thread for longer than a
+ *     counter read; the echo path pays nothing for being measured.
  *   - metrics_stop() writes to the eventfd and joins the thread, which
  *     closes its connections on its way out.  No shutdown(2) to wake it,
  *     no close() of a descriptor the thread is polling.

@@ -631,7 +631,9 @@ START_TEST(test_exposition)
 	ck_assert(value(text, "msgserverd_workers_busy") == 0);
 	ck_assert(value(text, "msgserverd_connections_accepted_total") == 0);
 	ck_assert(getrlimit(RLIMIT_NOFILE, &rl) == 0);
-	ck_assert(value(text, "process_max_fds") == (double)rl.rlim_cur);
+	/* Inherited from us; valgrind keeps a few for itself. */
+	ck_assert(value(text, "process_max_fds") <= (double)rl.rlim_cur &&
+	    value(text, "process_max_fds") > (double)rl.rlim_cur - 64);
 	ck_assert(value(text, "process_open_fds") >= 3);
 	ck_assert(value(text, "process_resident_memory_bytes") > 0);
 	ck_assert(value(text, "process_virtual_memory_bytes") >

@@ -50,6 +50,7 @@
 #define POLL_WAKE	0	/* the eventfd's slot in the poll set */
 #define POLL_LISTEN	1
 #define POLL_CONNS	2
+#define NPOLL		(POLL_CONNS + METRICS_MAX_CONNS)
 
 enum conn_state {
 	CONN_FREE,
@@ -98,12 +99,12 @@ struct metrics {
 	struct ratelimit	 debug_limit;	/* lines about clients */
 	struct ratelimit	 warn_limit;	/* lines about ourselves */
 	struct expo		 body;
-	struct pollfd		 pfd[POLL_CONNS + METRICS_MAX_CONNS];
 	struct mconn		 conns[METRICS_MAX_CONNS];
 };
 
 static void	*metrics_main(void *arg);
-static int	 poll_setup(struct metrics *m, uint64_t now);
+static int	 poll_setup(struct metrics *m, struct pollfd *pfd,
+		    uint64_t now);
 static void	 accept_some(struct metrics *m, uint64_t now);
 static bool	 accept_failed(struct metrics *m, int err, uint64_t now);
 static struct mconn *take_slot(struct metrics *m);
@@ -208,15 +209,15 @@ metrics_stop(struct metrics *m)
 static void *
 metrics_main(void *arg)
 {
+	struct pollfd pfd[NPOLL];
 	struct metrics *m = arg;
 	uint64_t now;
 	int i, timeout;
 
 	(void)pthread_setname_np(pthread_self(), "msgsrv-metrics");
 	for (;;) {
-		timeout = poll_setup(m, clock_now_ns());
-		if (poll(m->pfd, POLL_CONNS + METRICS_MAX_CONNS,
-		    timeout) == -1) {
+		timeout = poll_setup(m, pfd, clock_now_ns());
+		if (poll(pfd, NPOLL, timeout) == -1) {
 			if (errno == EINTR)
 				continue;
 			/* ENOMEM, say: wait instead of spinning. */
@@ -225,17 +226,17 @@ metrics_main(void *arg)
 			(void)poll(NULL, 0, PAUSE_MS);
 			continue;
 		}
-		if (m->pfd[POLL_WAKE].revents != 0)
+		if (pfd[POLL_WAKE].revents != 0)
 			break;
 		now = clock_now_ns();
 		for (i = 0; i < METRICS_MAX_CONNS; i++)
 			if (m->conns[i].state != CONN_FREE &&
-			    (m->pfd[POLL_CONNS + i].revents != 0 ||
+			    (pfd[POLL_CONNS + i].revents != 0 ||
 			    m->conns[i].again))
 				conn_run(m, &m->conns[i], now);
 		expire(m, now);
 		/* Last: accepting may reuse a slot whose events were read. */
-		if (m->pfd[POLL_LISTEN].revents != 0)
+		if (pfd[POLL_LISTEN].revents != 0)
 			accept_some(m, now);
 	}
 	for (i = 0; i < METRICS_MAX_CONNS; i++)
@@ -246,25 +247,26 @@ metrics_main(void *arg)
 
 /* Fill the poll set; returns the poll timeout: the nearest deadline. */
 static int
-poll_setup(struct metrics *m, uint64_t now)
+poll_setup(struct metrics *m, struct pollfd *pfd, uint64_t now)
 {
 	struct mconn *c;
 	uint64_t next = UINT64_MAX;
 	int i;
 
-	m->pfd[POLL_WAKE].fd = m->wake_fd;
-	m->pfd[POLL_WAKE].events = POLLIN;
+	memset(pfd, 0, NPOLL * sizeof(*pfd));
+	pfd[POLL_WAKE].fd = m->wake_fd;
+	pfd[POLL_WAKE].events = POLLIN;
 	if (m->paused_until != 0 && now >= m->paused_until)
 		m->paused_until = 0;
 	/* A negative descriptor is skipped by poll(2). */
-	m->pfd[POLL_LISTEN].fd = m->paused_until == 0 ? m->listen_fd : -1;
-	m->pfd[POLL_LISTEN].events = POLLIN;
+	pfd[POLL_LISTEN].fd = m->paused_until == 0 ? m->listen_fd : -1;
+	pfd[POLL_LISTEN].events = POLLIN;
 	if (m->paused_until != 0)
 		next = m->paused_until;
 	for (i = 0; i < METRICS_MAX_CONNS; i++) {
 		c = &m->conns[i];
-		m->pfd[POLL_CONNS + i].fd = c->fd;
-		m->pfd[POLL_CONNS + i].events = c->state == CONN_WRITING ?
+		pfd[POLL_CONNS + i].fd = c->fd;
+		pfd[POLL_CONNS + i].events = c->state == CONN_WRITING ?
 		    POLLOUT : POLLIN;
 		if (c->state == CONN_FREE)
 			continue;
@@ -273,8 +275,6 @@ poll_setup(struct metrics *m, uint64_t now)
 		if (c->deadline_ns < next)
 			next = c->deadline_ns;
 	}
-	for (i = 0; i < POLL_CONNS + METRICS_MAX_CONNS; i++)
-		m->pfd[i].revents = 0;
 	if (next == UINT64_MAX)
 		return -1;
 	if (next <= now)

@@ -1010,7 +1010,7 @@ END_TEST
 struct flood {
 	int		 port;
 	atomic_bool	 stop;
-	unsigned long	 connects;
+	atomic_ulong	 connects;	/* read by the test while it runs */
 	int		 err;		/* first unexpected errno, 0 if none */
 };
 
@@ -1027,11 +1027,13 @@ static void *
 flood_main(void *arg)
 {
 	struct flood *f = arg;
+	unsigned long n;
 	int held[FLOOD_HELD], nheld = 0, fd, i;
 
 	for (i = 0; i < FLOOD_HELD; i++)
 		held[i] = -1;
-	while (!atomic_load(&f->stop) && f->connects < FLOOD_MAX) {
+	while (!atomic_load(&f->stop) && atomic_load(&f->connects) <
+	    FLOOD_MAX) {
 		if ((fd = tu_try_connect(f->port)) == -1) {
 			/* A full backlog makes connect wait and time out. */
 			if (errno != ETIMEDOUT && errno != EAGAIN &&
@@ -1039,13 +1041,14 @@ flood_main(void *arg)
 				f->err = errno;
 			continue;
 		}
-		if (++f->connects % FLOOD_BURST == 0)
+		n = atomic_fetch_add(&f->connects, 1) + 1;
+		if (n % FLOOD_BURST == 0)
 			tu_sleep_ms(5);
-		if (f->connects % 2 == 0) {
+		if (n % 2 == 0) {
 			close(fd);
 			continue;
 		}
-		if (f->connects % 3 == 0)
+		if (n % 3 == 0)
 			(void)send(fd, "GET /me", 7, MSG_NOSIGNAL);
 		if (held[nheld] != -1)
 			close(held[nheld]);
@@ -1081,6 +1084,7 @@ START_TEST(test_idle_clients_and_flood)
 	memset(&f, 0, sizeof(f));
 	f.port = port;
 	atomic_init(&f.stop, false);
+	atomic_init(&f.connects, 0);
 	ck_assert_int_eq(pthread_create(&tid, NULL, flood_main, &f), 0);
 	tu_sleep_ms(200);
 	t1 = tu_now_ms();
@@ -1099,16 +1103,16 @@ START_TEST(test_idle_clients_and_flood)
 		tu_sleep_ms(100);
 	}
 	fprintf(stderr, "flood: %lu connections after %llu ms of scraping\n",
-	    f.connects, (unsigned long long)(tu_now_ms() - t1));
+	    atomic_load(&f.connects), (unsigned long long)(tu_now_ms() - t1));
 	atomic_store(&f.stop, true);
 	ck_assert_int_eq(pthread_join(tid, NULL), 0);
 	ck_assert_msg(f.err == 0, "flood: connect: %s", strerror(f.err));
-	ck_assert_msg(f.connects > 100, "only %lu flood connections",
-	    f.connects);
+	ck_assert_msg(atomic_load(&f.connects) > 100, "only %lu flood "
+	    "connections", atomic_load(&f.connects));
 	ck_assert_msg(worst < REPLY_WAIT_MS, "slowest scrape %llu ms",
 	    (unsigned long long)worst);
 	fprintf(stderr, "flood: %lu connections, slowest scrape %llu ms\n",
-	    f.connects, (unsigned long long)worst);
+	    atomic_load(&f.connects), (unsigned long long)worst);
 	for (i = 0; i < IDLE_CLIENTS; i++)
 		close(idle[i]);
 	close(echo);

@@ -63,6 +63,7 @@ struct options {
 	const char	*pidfile;		/* --pidfile: NULL = none */
 	int		verbosity;		/* enum log_verbosity */
 	bool		use_syslog;		/* --syslog (implied by -d) */
+	const char	*metrics;		/* --metrics HOST:PORT; NULL = off */
 };
 
 enum options_result {

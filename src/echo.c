@@ -97,6 +97,7 @@ echo_serve(struct echo_worker *w, int fd, struct echo_result *res)
 	deadline_t deadline = 0;
 	size_t len = 0;		/* bytes buffered: always part of one frame */
 	bool fresh;		/* the buffered bytes start a new frame */
+	bool stopping;
 	ssize_t n;
 	int rc;
 
@@ -108,13 +109,14 @@ echo_serve(struct echo_worker *w, int fd, struct echo_result *res)
 
 	for (;;) {
 		if (len == 0) {
-			/* Between frames: the handshake of echo.h. */
+			/*
+			 * Between frames: the handshake of echo.h.  Stopping,
+			 * take only what the client has already sent.
+			 */
 			atomic_store(&w->phase, ECHO_WAITING);
-			if (atomic_load(w->stopping)) {
-				end(w, res, CLOSE_SHUTDOWN, 0);
-				return;
-			}
-			n = recv(fd, buf, cfg->buf_size, 0);
+			stopping = atomic_load(w->stopping);
+			n = recv(fd, buf, cfg->buf_size,
+			    stopping ? MSG_DONTWAIT : 0);
 			atomic_store(&w->phase, ECHO_BUSY);
 			if (n <= 0) {
 				if (n == -1 && errno == EINTR)
@@ -124,7 +126,8 @@ echo_serve(struct echo_worker *w, int fd, struct echo_result *res)
 				else if (n == 0)
 					end(w, res, CLOSE_CLIENT, 0);
 				else if (errno == EAGAIN || errno == EWOULDBLOCK)
-					end(w, res, CLOSE_IDLE, 0);
+					end(w, res, stopping ? CLOSE_SHUTDOWN :
+					    CLOSE_IDLE, 0);
 				else
 					end_recv(w, res, n, errno);
 				return;
@@ -155,15 +158,6 @@ echo_serve(struct echo_worker *w, int fd, struct echo_result *res)
 			if (len > 0) {
 				memmove(buf, buf + sc.complete, len);
 				fresh = true;
-			}
-			/*
-			 * Shutting down: the frames in progress are echoed;
-			 * stop here rather than start on the next one.
-			 */
-			if (atomic_load_explicit(w->stopping,
-			    memory_order_relaxed)) {
-				end(w, res, CLOSE_SHUTDOWN, 0);
-				return;
 			}
 		}
 		/*

@@ -23,8 +23,10 @@
  *   *stopping, then loads the phase and, if ECHO_WAITING, calls
  *   shutdown(fd, SHUT_RD) to wake the blocked recv().  Both sides use
  *   sequentially consistent atomics, so at least one of them sees the
- *   other: a waiting worker is always woken, a busy one finishes the frame
- *   in progress and stops at the next frame boundary.
+ *   other: a waiting worker is always woken.  Once stopping, a worker
+ *   still echoes everything its client has already sent (reads between
+ *   frames become MSG_DONTWAIT; a frame in progress is finished within its
+ *   deadline) and ends the connection when nothing more is there.
  */
 #ifndef ECHO_H
 #define ECHO_H

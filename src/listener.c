@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,16 +22,13 @@
 #include "log.h"
 #include "netutil.h"
 #include "ratelimit.h"
-#include "sync.h"
 
 #define BACKOFF_MIN_MS	1
 #define BACKOFF_MAX_MS	100
 
 struct listener {
-	pthread_mutex_t		lock;		/* guards fd: wake vs close */
-	int			fd;
+	int			fd;		/* the accepting thread's */
 	int			reserve_fd;	/* spare fd to shed with on EMFILE */
-	bool			shed_when_out_of_fds;
 	bool			loopback;
 	atomic_bool		woken;
 	char			name[NETUTIL_ADDRSTRLEN];
@@ -46,6 +42,9 @@ struct listener {
 	_Atomic uint64_t	accept_pauses;
 };
 
+static struct listener *wrap(int fd, const struct sockaddr_storage *ss,
+		    socklen_t sslen, bool shed_when_out_of_fds, char *err,
+		    size_t errlen);
 static bool	is_loopback(const struct sockaddr_storage *ss);
 static void	out_of_fds(struct listener *l, int err);
 static void	pause_ms(unsigned ms);
@@ -64,28 +63,53 @@ listener_open(const char *host, const char *port, int backlog,
 	if ((fd = netutil_listen(host, port, backlog, &ss, &sslen, err,
 	    errlen)) == -1)
 		return NULL;
+	if ((l = wrap(fd, &ss, sslen, shed_when_out_of_fds, err,
+	    errlen)) == NULL)
+		(void)close(fd);
+	return l;
+}
+
+struct listener *
+listener_adopt(int fd, bool shed_when_out_of_fds, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == -1) {
+		snprintf(err, errlen, "descriptor %d: getsockname: %s", fd,
+		    errstr(errno));
+		return NULL;
+	}
+	return wrap(fd, &ss, sslen, shed_when_out_of_fds, err, errlen);
+}
+
+/* A listener around the listening socket fd, bound to ss. */
+static struct listener *
+wrap(int fd, const struct sockaddr_storage *ss, socklen_t sslen,
+    bool shed_when_out_of_fds, char *err, size_t errlen)
+{
+	struct listener *l;
+
 	if ((l = calloc(1, sizeof(*l))) == NULL) {
 		snprintf(err, errlen, "cannot allocate a listener: %s",
 		    errstr(errno));
-		(void)close(fd);
 		return NULL;
 	}
-	sync_mutex_init(&l->lock);
 	l->fd = fd;
 	l->reserve_fd = -1;
-	l->shed_when_out_of_fds = shed_when_out_of_fds;
-	l->loopback = is_loopback(&ss);
+	l->loopback = is_loopback(ss);
 	l->fd_warning.interval_ns = CLOCK_NS_PER_S;
 	l->reject_warning.interval_ns = CLOCK_NS_PER_S;
 	atomic_init(&l->woken, false);
 	atomic_init(&l->accepted, 0);
 	atomic_init(&l->rejected, 0);
 	atomic_init(&l->accept_pauses, 0);
-	netutil_format_addr((struct sockaddr *)&ss, sslen, l->name,
+	netutil_format_addr((const struct sockaddr *)ss, sslen, l->name,
 	    sizeof(l->name));
 	if (shed_when_out_of_fds && (l->reserve_fd = open_reserve()) == -1) {
 		snprintf(err, errlen, "cannot open a reserve descriptor: %s",
 		    errstr(errno));
+		l->fd = -1;	/* the caller's still */
 		listener_destroy(l);
 		return NULL;
 	}
@@ -129,18 +153,22 @@ listener_accept(struct listener *l, struct conn *c)
 			/* Out of descriptors or memory: pause (out_of_fds). */
 			out_of_fds(l, errno);
 			break;
+		case EINTR:
+			/* Maybe the acceptor's wake-up signal: see woken. */
+			break;
+		case EBADF:
 		case EINVAL:
-			/* shutdown() by listener_wake(): loop to see woken. */
-			if (atomic_load(&l->woken))
-				return -1;
+		case ENOTSOCK:
+		case EOPNOTSUPP:
+			/* Not a listening socket (any more): cannot recover. */
 			log_warn("accept on %s", l->name);
 			pause_ms(100);
 			break;
 		default:
 			/*
-			 * EINTR, ECONNABORTED, EPROTO, ENETDOWN, EHOSTUNREACH
-			 * and friends concern one connection (accept(2)
-			 * lists them as to be retried on Linux).
+			 * ECONNABORTED, EPROTO, ENETDOWN, EHOSTUNREACH and
+			 * friends concern one connection (accept(2) lists
+			 * them as to be retried on Linux).
 			 */
 			break;
 		}
@@ -169,33 +197,25 @@ listener_reject(struct listener *l, struct conn *c)
 		    &l->rejected, memory_order_relaxed));
 }
 
+/*
+ * Only a flag: a socket from the service manager must stay usable for the
+ * next instance, so it is never shut down.  The acceptor interrupts the
+ * blocked accept() with a signal (acceptor.c).
+ */
 void
 listener_wake(struct listener *l)
 {
-	sync_lock(&l->lock);
 	atomic_store(&l->woken, true);
-	/*
-	 * On Linux shutdown() of a listening socket makes a blocked accept()
-	 * return EINVAL at once: no signal games, and no close() of a
-	 * descriptor another thread is blocked on.  The mutex keeps
-	 * listener_close() from closing (and the number being reused) while
-	 * we use it; shutdown() of a listening socket does not block.
-	 */
-	if (l->fd != -1)
-		(void)shutdown(l->fd, SHUT_RDWR);
-	sync_unlock(&l->lock);
 }
 
 void
 listener_close(struct listener *l)
 {
-	sync_lock(&l->lock);
 	if (l->fd != -1)
 		(void)close(l->fd);
 	if (l->reserve_fd != -1)
 		(void)close(l->reserve_fd);
 	l->fd = l->reserve_fd = -1;
-	sync_unlock(&l->lock);
 }
 
 void
@@ -204,7 +224,6 @@ listener_destroy(struct listener *l)
 	if (l == NULL)
 		return;
 	listener_close(l);
-	(void)pthread_mutex_destroy(&l->lock);
 	free(l);
 }
 

@@ -8,8 +8,9 @@
  *     accepting thread;
  *   - listener_wake(), listener_name(), listener_stats_add(): any thread,
  *     at any time between listener_open() and listener_close();
- *   - listener_close(): once, after the accepting thread is done with it;
- *     the counters and the name stay readable;
+ *   - listener_close(): once, after the accepting thread is done with it
+ *     (no lock guards the descriptor: it has one user at a time); the
+ *     counters and the name stay readable;
  *   - listener_destroy(): last, when no other thread can reach it.
  */
 #ifndef LISTENER_H
@@ -44,11 +45,20 @@ struct listener	*listener_open(const char *host, const char *port,
 		    size_t errlen);
 
 /*
+ * The same around a listening socket we were given (socket activation):
+ * fd must be a listening stream socket (activation.h checks).  The
+ * listener owns fd from then on.
+ */
+struct listener	*listener_adopt(int fd, bool shed_when_out_of_fds, char *err,
+		    size_t errlen);
+
+/*
  * Accept one connection into *c: close-on-exec, TCP_NODELAY, peer address
  * and accept time filled.  Retries EINTR, ECONNABORTED and the other
  * per-connection errors; on EMFILE/ENFILE logs at most once a second and
  * backs off (1 ms doubling to 100 ms) without spinning.  Returns 0, or -1
- * once listener_wake() has been called.
+ * once listener_wake() has been called and accept() was interrupted (or
+ * not yet entered).
  */
 int		 listener_accept(struct listener *l, struct conn *c);
 
@@ -56,10 +66,17 @@ int		 listener_accept(struct listener *l, struct conn *c);
  * rejected, and say so in the log at most once a second. */
 void		 listener_reject(struct listener *l, struct conn *c);
 
-/* Make a blocked or future listener_accept() return -1.  Thread-safe. */
+/*
+ * Make listener_accept() return -1 at its next check: before accept(),
+ * or when accept() fails with EINTR.  Only sets a flag (the socket may be
+ * the service manager's, to be handed to the next instance): the caller
+ * interrupts a blocked accept() itself.  Thread-safe.
+ */
 void		 listener_wake(struct listener *l);
 
-/* Close the listening socket: no more connections reach the backlog. */
+/* Close our descriptor of the listening socket.  A socket we made stops
+ * listening; one the service manager passed keeps its backlog for the
+ * next instance. */
 void		 listener_close(struct listener *l);
 
 /* Close if still open, and free.  NULL is a no-op. */

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,6 +40,7 @@ static bool	vappend(char *buf, size_t size, size_t *off,
 		    const char *fmt, va_list ap) LOG_PRINTF(4, 0);
 static void	sanitize(char *s, size_t len);
 static const char *level_word(int prio);
+static bool	stderr_is_journal(void);
 
 /*
  * Written only by log_init(), before threads start (thread creation orders
@@ -47,6 +49,8 @@ static const char *level_word(int prio);
  */
 static char		log_ident[LOG_IDENT_MAX] = PACKAGE_NAME;
 static atomic_bool	log_to_syslog;
+/* stderr is the journal: "<N>" priority prefixes instead of our stamp. */
+static atomic_bool	log_to_journal;
 /* Read by every thread on every call: an atomic keeps TSan quiet and the
  * value exact when the main thread changes it. */
 static atomic_int	log_verbosity = LOG_NORMAL;
@@ -65,7 +69,37 @@ log_init(const char *ident, int use_syslog, int verbosity)
 		openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 	}
 	atomic_store(&log_to_syslog, use_syslog != 0);
+	atomic_store(&log_to_journal, !use_syslog && stderr_is_journal());
 	log_set_verbosity(verbosity);
+}
+
+/*
+ * JOURNAL_STREAM is "DEVICE:INODE" of the stream systemd connected to our
+ * stdout/stderr (systemd.exec(5)).  Only when it matches stderr itself is
+ * the journal reading our lines: a redirected stderr, or a variable
+ * inherited by a shell started from a service, must get plain lines.
+ */
+static bool
+stderr_is_journal(void)
+{
+	const char *env = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	char *end;
+
+	if (env == NULL || *env < '0' || *env > '9')
+		return false;
+	errno = 0;
+	dev = strtoull(env, &end, 10);
+	if (errno != 0 || *end != ':' || end[1] < '0' || end[1] > '9')
+		return false;
+	ino = strtoull(end + 1, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return false;
+	if (fstat(STDERR_FILENO, &st) == -1)
+		return false;
+	return (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
 }
 
 void
@@ -202,7 +236,10 @@ vlog(int prio, int err, const char *fmt, va_list ap)
 	int saved_errno = errno;
 
 	syslogged = atomic_load(&log_to_syslog);
-	if (!syslogged) {
+	if (!syslogged && atomic_load(&log_to_journal)) {
+		/* sd-daemon(3): the journal stamps time and name itself. */
+		ok = append(line, cap, &off, "<%d>", prio);
+	} else if (!syslogged) {
 		/* syslog stamps time, ident and PID itself. */
 		if (clock_gettime(CLOCK_REALTIME, &ts) == -1 ||
 		    gmtime_r(&ts.tv_sec, &tm) == NULL) {

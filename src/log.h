@@ -1,8 +1,10 @@
 /*
  * log.h - the daemon's logging, after OpenBSD's log.c.
  *
- * Lines go to standard error (the default, and what systemd's journal reads)
- * or to syslog(3).  Each call emits exactly one line with one write(2), so
+ * Lines go to standard error (the default) or to syslog(3).  When standard
+ * error is systemd's journal (JOURNAL_STREAM names it), each line starts
+ * with its syslog priority as "<N>" (sd-daemon(3)) instead of our time
+ * stamp and name, so the journal records the level and adds the rest.  Each call emits exactly one line with one write(2), so
  * lines from different threads never interleave; the calls are thread-safe
  * and keep errno intact.  Log lines never carry payload bytes.
  *

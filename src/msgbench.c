@@ -42,17 +42,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cliopt.h"
+#include "clock.h"
+#include "errstr.h"
 #include "histogram.h"
 #include "msgframe.h"
 #include "netutil.h"
 #include "parse.h"
 
 #define HDR			MSGFRAME_HEADER_SIZE
-#define NS_PER_MS		1000000ULL
-#define NS_PER_S		1000000000ULL
 
-#define DEFAULT_HOST		"127.0.0.1"
-#define DEFAULT_PORT		"8080"
 #define DEFAULT_CONNECTIONS	16
 #define DEFAULT_DEPTH		1
 #define DEFAULT_SIZE		64
@@ -77,17 +76,18 @@
 /* Reads per readiness event before other connections get a turn. */
 #define READS_PER_EVENT		8
 /* How often a thread checks deadlines and publishes its counters. */
-#define TICK_NS			(100 * NS_PER_MS)
+#define TICK_NS			(100 * CLOCK_NS_PER_MS)
 /* A first echo slower than this (and twice the median) "waited". */
-#define WAIT_MIN_NS		(100 * NS_PER_MS)
+#define WAIT_MIN_NS		(100 * CLOCK_NS_PER_MS)
 /* A load-generator thread held up this long gets a warning in the report. */
-#define STALL_WARN_NS		NS_PER_S
+#define STALL_WARN_NS		CLOCK_NS_PER_S
 #define MAX_REPORTS		10
 /* Descriptors kept for everything but the connections. */
 #define FD_RESERVE		32
 
+/* Values of the options that have no short form. */
 enum {
-	OPT_CONNECT_RATE = 256,
+	OPT_CONNECT_RATE = CLIOPT_LONG_ONLY,
 	OPT_JSON,
 	OPT_TIMEOUT
 };
@@ -210,14 +210,13 @@ struct results {
 
 static void		 usage(FILE *);
 static int		 parse_options(int, char **, struct config *);
-static const char	*option_name(int);
-static int		 parse_size_range(const char *, struct config *);
+static int		 parse_size_range(const struct cliopt *, int,
+			    const char *, struct config *);
 static int		 resolve(struct run *);
 static int		 raise_nofile(uint32_t);
 static int		 make_pattern(struct run *);
 static void		 on_signal(int);
 static int		 install_signals(void);
-static uint64_t		 now_ns(void);
 static uint64_t		 xorshift(uint64_t *);
 static void		 report(const struct run *, const char *, ...)
 			    __attribute__((format(printf, 2, 3)));
@@ -277,7 +276,8 @@ static double		 max_us(const struct histogram *);
 static double		 mean_us(const struct histogram *);
 static int		 close_stdout(void);
 
-static const char *progname = "msgbench";
+/* For messages: the last component of argv[0], set before any thread. */
+static const char *progname;
 
 /*
  * Counts SIGINT and SIGTERM: the first stops the run early (the report
@@ -314,7 +314,7 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: %s [-H HOST] [-p PORT] [-c N] [-d N] [-s SIZE|MIN:MAX]\n"
+	    "Usage: %s [-H HOST] [-p PORT] [-c N] [-d N] [-s SIZE|MIN:MAX]\n"
 	    "       [-t SEC | -n N] [-w SEC] [--connect-rate N] [-j N] [--json]"
 	    " [-q]\n"
 	    "       [--timeout SEC]\n"
@@ -356,78 +356,86 @@ usage(FILE *fp)
 	    "Exit status: 0 when every echo matched and no connection failed, "
 	    "1 otherwise,\n"
 	    "64 for a usage error.\n",
-	    progname, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_CONNECTIONS,
-	    DEFAULT_DEPTH, DEFAULT_SIZE, DEFAULT_DURATION_MS / 1000,
-	    DEFAULT_TIMEOUT_MS / 1000);
+	    progname, CLIOPT_DEFAULT_HOST, CLIOPT_DEFAULT_PORT,
+	    DEFAULT_CONNECTIONS, DEFAULT_DEPTH, DEFAULT_SIZE,
+	    DEFAULT_DURATION_MS / 1000, DEFAULT_TIMEOUT_MS / 1000);
 }
 
 /* Returns -1 to go on, or the exit status for main to return. */
 static int
 parse_options(int argc, char **argv, struct config *cfg)
 {
+	struct cliopt	 c;
 	uint64_t	 v;
 	int		 ch, have_t = 0, have_n = 0;
 
+	c.prog = progname;
+	c.longopts = longopts;
+	c.err = stderr;
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->host = DEFAULT_HOST;
-	cfg->port = DEFAULT_PORT;
+	cfg->host = CLIOPT_DEFAULT_HOST;
+	cfg->port = CLIOPT_DEFAULT_PORT;
 	cfg->connections = DEFAULT_CONNECTIONS;
 	cfg->depth = DEFAULT_DEPTH;
 	cfg->size_min = cfg->size_max = DEFAULT_SIZE;
 	cfg->duration_ms = DEFAULT_DURATION_MS;
 	cfg->timeout_ms = DEFAULT_TIMEOUT_MS;
 
-	while ((ch = getopt_long(argc, argv, "H:p:c:d:s:t:n:w:j:qhV",
+	/* Quiet, and ':' for a missing argument: cliopt words the errors. */
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":H:p:c:d:s:t:n:w:j:qhV",
 	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'H':
-			if (*optarg == '\0')
-				goto bad;
-			cfg->host = optarg;
+			if (cliopt_string(&c, ch, optarg, &cfg->host) == -1)
+				return EX_USAGE;
 			break;
 		case 'p':
-			if (parse_uint(optarg, 1, 65535, &v) == -1)
-				goto bad;
+			if (cliopt_uint(&c, ch, optarg, 1, 65535, &v) == -1)
+				return EX_USAGE;
 			cfg->port = optarg;
 			break;
 		case 'c':
-			if (parse_uint(optarg, 1, MAX_CONNECTIONS, &v) == -1)
-				goto bad;
+			if (cliopt_uint(&c, ch, optarg, 1, MAX_CONNECTIONS,
+			    &v) == -1)
+				return EX_USAGE;
 			cfg->connections = (uint32_t)v;
 			break;
 		case 'd':
-			if (parse_uint(optarg, 1, MAX_DEPTH, &v) == -1)
-				goto bad;
+			if (cliopt_uint(&c, ch, optarg, 1, MAX_DEPTH, &v) == -1)
+				return EX_USAGE;
 			cfg->depth = (uint32_t)v;
 			break;
 		case 's':
-			if (parse_size_range(optarg, cfg) == -1)
-				goto bad;
+			if (parse_size_range(&c, ch, optarg, cfg) == -1)
+				return EX_USAGE;
 			break;
 		case 't':
-			if (parse_seconds_ms(optarg, 1, MAX_SECONDS_MS,
+			if (cliopt_seconds(&c, ch, optarg, 1, MAX_SECONDS_MS,
 			    &cfg->duration_ms) == -1)
-				goto bad;
+				return EX_USAGE;
 			have_t = 1;
 			break;
 		case 'n':
-			if (parse_uint(optarg, 1, MAX_FRAMES, &cfg->frames) == -1)
-				goto bad;
+			if (cliopt_uint(&c, ch, optarg, 1, MAX_FRAMES,
+			    &cfg->frames) == -1)
+				return EX_USAGE;
 			have_n = 1;
 			break;
 		case 'w':
-			if (parse_seconds_ms(optarg, 0, MAX_SECONDS_MS,
+			if (cliopt_seconds(&c, ch, optarg, 0, MAX_SECONDS_MS,
 			    &cfg->warmup_ms) == -1)
-				goto bad;
+				return EX_USAGE;
 			break;
 		case OPT_CONNECT_RATE:
-			if (parse_uint(optarg, 0, MAX_RATE,
+			if (cliopt_uint(&c, ch, optarg, 0, MAX_RATE,
 			    &cfg->connect_rate) == -1)
-				goto bad;
+				return EX_USAGE;
 			break;
 		case 'j':
-			if (parse_uint(optarg, 1, MAX_THREADS, &v) == -1)
-				goto bad;
+			if (cliopt_uint(&c, ch, optarg, 1, MAX_THREADS,
+			    &v) == -1)
+				return EX_USAGE;
 			cfg->threads = (uint32_t)v;
 			break;
 		case OPT_JSON:
@@ -437,9 +445,9 @@ parse_options(int argc, char **argv, struct config *cfg)
 			cfg->quiet = 1;
 			break;
 		case OPT_TIMEOUT:
-			if (parse_seconds_ms(optarg, 0, MAX_SECONDS_MS,
+			if (cliopt_seconds(&c, ch, optarg, 0, MAX_SECONDS_MS,
 			    &cfg->timeout_ms) == -1)
-				goto bad;
+				return EX_USAGE;
 			break;
 		case 'h':
 			usage(stdout);
@@ -449,63 +457,57 @@ parse_options(int argc, char **argv, struct config *cfg)
 			    PACKAGE_VERSION);
 			return close_stdout() == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 		default:
-			usage(stderr);
+			/* ':' (missing argument) or '?' (anything else). */
+			cliopt_getopt_error(&c, ch, argc, argv);
 			return EX_USAGE;
 		}
 	}
 	if (optind != argc) {
-		fprintf(stderr, "%s: unexpected argument '%s'\n", progname,
-		    argv[optind]);
-		usage(stderr);
+		cliopt_extra_operand(&c, argv[optind]);
 		return EX_USAGE;
 	}
 	if (have_t && have_n) {
-		fprintf(stderr, "%s: --duration and --frames exclude each "
-		    "other\n", progname);
+		cliopt_usage_error(&c, "--duration and --frames exclude each "
+		    "other");
 		return EX_USAGE;
 	}
 	if (have_n)
 		cfg->duration_ms = 0;
 	return -1;
-
-bad:
-	fprintf(stderr, "%s: invalid value '%s' for --%s\n", progname,
-	    optarg, option_name(ch));
-	return EX_USAGE;
 }
 
-/* The long name of option ch, for messages. */
-static const char *
-option_name(int ch)
-{
-	const struct option	*o;
-
-	for (o = longopts; o->name != NULL; o++)
-		if (o->val == ch)
-			return o->name;
-	return "?";
-}
-
-/* "SIZE" or "MIN:MAX". */
+/*
+ * --size: "SIZE" or "MIN:MAX".  A single size gets the usual message; a
+ * range one of its own, since either half (or their order) may be wrong.
+ */
 static int
-parse_size_range(const char *s, struct config *cfg)
+parse_size_range(const struct cliopt *c, int val, const char *s,
+    struct config *cfg)
 {
-	char		 buf[64];
+	char		 buf[64], max[CLIOPT_FMTLEN];
 	const char	*colon;
 	uint64_t	 lo, hi;
+	size_t		 len;
 
 	if ((colon = strchr(s, ':')) == NULL) {
-		if (parse_size(s, 0, MAX_SIZE, &lo) == -1)
+		if (cliopt_size(c, val, s, 0, MAX_SIZE, &lo) == -1)
 			return -1;
 		hi = lo;
 	} else {
-		if ((size_t)(colon - s) >= sizeof(buf))
+		len = (size_t)(colon - s);
+		if (len < sizeof(buf)) {
+			memcpy(buf, s, len);
+			buf[len] = '\0';
+		}
+		if (len >= sizeof(buf) ||
+		    parse_size(buf, 0, MAX_SIZE, &lo) == -1 ||
+		    parse_size(colon + 1, lo, MAX_SIZE, &hi) == -1) {
+			cliopt_bad_value(c, val, s, "must be MIN:MAX with "
+			    "MIN <= MAX <= %s, in bytes or with a K, M or G "
+			    "suffix", cliopt_fmt_size(MAX_SIZE, max,
+			    sizeof(max)));
 			return -1;
-		memcpy(buf, s, (size_t)(colon - s));
-		buf[colon - s] = '\0';
-		if (parse_size(buf, 0, MAX_SIZE, &lo) == -1 ||
-		    parse_size(colon + 1, lo, MAX_SIZE, &hi) == -1)
-			return -1;
+		}
 	}
 	cfg->size_min = (uint32_t)lo;
 	cfg->size_max = (uint32_t)hi;
@@ -533,7 +535,7 @@ resolve(struct run *run)
 	    &res)) != 0) {
 		fprintf(stderr, "%s: resolve %s port %s: %s\n", progname,
 		    run->cfg.host, run->cfg.port, rv == EAI_SYSTEM ?
-		    strerror(errno) : gai_strerror(rv));
+		    errstr(errno) : gai_strerror(rv));
 		return -1;
 	}
 	memcpy(&run->addr, res->ai_addr, res->ai_addrlen);
@@ -564,7 +566,7 @@ raise_nofile(uint32_t connections)
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
 		fprintf(stderr, "%s: getrlimit: %s\n", progname,
-		    strerror(errno));
+		    errstr(errno));
 		return -1;
 	}
 	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
@@ -572,7 +574,7 @@ raise_nofile(uint32_t connections)
 		    need ? need : rl.rlim_max;
 		if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
 			fprintf(stderr, "%s: setrlimit: %s\n", progname,
-			    strerror(errno));
+			    errstr(errno));
 			return -1;
 		}
 	}
@@ -596,7 +598,7 @@ make_pattern(struct run *run)
 	len = (size_t)run->cfg.size_max + PATTERN_SPAN;
 	if ((run->pattern = malloc(len)) == NULL) {
 		fprintf(stderr, "%s: %zu bytes for payloads: %s\n", progname,
-		    len, strerror(errno));
+		    len, errstr(errno));
 		return -1;
 	}
 	for (i = 0; i < len; i += sizeof(x)) {
@@ -625,20 +627,10 @@ install_signals(void)
 	    sigaction(SIGINT, &sa, NULL) == -1 ||
 	    sigaction(SIGTERM, &sa, NULL) == -1) {
 		fprintf(stderr, "%s: sigaction: %s\n", progname,
-		    strerror(errno));
+		    errstr(errno));
 		return -1;
 	}
 	return 0;
-}
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec	ts;
-
-	/* CLOCK_MONOTONIC cannot fail with a valid pointer. */
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
 }
 
 /* xorshift64*: fast, and good enough to make payloads unpredictable. */
@@ -701,13 +693,13 @@ worker_init(struct worker *w, const struct run *run, uint32_t index,
 	if (w->conns == NULL || slots == NULL || w->rbuf == NULL ||
 	    w->wbuf == NULL || w->hist == NULL) {
 		free(slots);
-		fprintf(stderr, "%s: %s\n", progname, strerror(ENOMEM));
+		fprintf(stderr, "%s: %s\n", progname, errstr(ENOMEM));
 		return -1;
 	}
 	if ((w->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1) {
 		free(slots);
 		fprintf(stderr, "%s: epoll_create1: %s\n", progname,
-		    strerror(errno));
+		    errstr(errno));
 		return -1;
 	}
 	histogram_init(w->hist);
@@ -744,9 +736,9 @@ worker_main(void *arg)
 	uint64_t		 now, t_call, t_ret, slept;
 	int			 i, n, stop, wait_ms;
 
-	t_ret = now_ns();
+	t_ret = clock_now_ns();
 	for (;;) {
-		now = now_ns();
+		now = clock_now_ns();
 		stop = atomic_load_explicit(&stop_requested,
 		    memory_order_relaxed);
 		if (!w->stopping && (now >= run->end_ns || stop > 0))
@@ -764,13 +756,14 @@ worker_main(void *arg)
 		 * (not scheduled), so the report can say so.
 		 */
 		wait_ms = worker_wait_ms(w, now);
-		t_call = now_ns();
+		t_call = clock_now_ns();
 		note_stall(w, t_call - t_ret);
 		n = epoll_wait(w->epfd, ev, MAX_EVENTS, wait_ms);
-		t_ret = now_ns();
+		t_ret = clock_now_ns();
 		slept = t_ret - t_call;
-		if (slept > (uint64_t)wait_ms * NS_PER_MS)
-			note_stall(w, slept - (uint64_t)wait_ms * NS_PER_MS);
+		if (slept > (uint64_t)wait_ms * CLOCK_NS_PER_MS)
+			note_stall(w, slept -
+			    (uint64_t)wait_ms * CLOCK_NS_PER_MS);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
@@ -780,7 +773,7 @@ worker_main(void *arg)
 		for (i = 0; i < n; i++)
 			conn_event(w, ev[i].data.ptr, ev[i].events);
 
-		now = now_ns();
+		now = clock_now_ns();
 		if (now - w->last_tick >= TICK_NS) {
 			w->last_tick = now;
 			check_timeouts(w, now);
@@ -790,7 +783,7 @@ worker_main(void *arg)
 	worker_publish(w);
 	/* Out of connections before the end: the thread's run ends here. */
 	if (!w->stopping)
-		w->stop_ns = now_ns();
+		w->stop_ns = clock_now_ns();
 
 	if (pthread_mutex_lock(&done_lock) != 0)
 		abort();
@@ -819,14 +812,15 @@ worker_wait_ms(const struct worker *w, uint64_t now)
 		wait = run->end_ns - now < wait ? run->end_ns - now : wait;
 	if (w->next_start < w->nconns && run->cfg.connect_rate > 0) {
 		g = w->conns[w->next_start].id;
-		due = run->t0 + (uint64_t)g * NS_PER_S / run->cfg.connect_rate;
+		due = run->t0 + (uint64_t)g * CLOCK_NS_PER_S /
+		    run->cfg.connect_rate;
 		if (due <= now)
 			wait = 0;
 		else if (due - now < wait)
 			wait = due - now;
 	}
 	/* Round up: waking early only spins. */
-	return (int)((wait + NS_PER_MS - 1) / NS_PER_MS);
+	return (int)((wait + CLOCK_NS_PER_MS - 1) / CLOCK_NS_PER_MS);
 }
 
 /* Make this thread's counters visible to the progress line. */
@@ -849,9 +843,9 @@ worker_abort(struct worker *w, const char *what, int err)
 {
 	uint32_t	i;
 
-	report(w->run, "thread %u: %s: %s", w->index, what, strerror(err));
+	report(w->run, "thread %u: %s: %s", w->index, what, errstr(err));
 	w->errors++;
-	begin_stop(w, now_ns());
+	begin_stop(w, clock_now_ns());
 	for (i = 0; i < w->nconns; i++)
 		if (w->conns[i].state != C_CLOSED)
 			conn_close(w, &w->conns[i]);
@@ -867,7 +861,7 @@ start_due(struct worker *w, uint64_t now)
 	while (w->next_start < w->nconns) {
 		c = &w->conns[w->next_start];
 		if (run->cfg.connect_rate > 0 && run->t0 + (uint64_t)c->id *
-		    NS_PER_S / run->cfg.connect_rate > now)
+		    CLOCK_NS_PER_S / run->cfg.connect_rate > now)
 			break;
 		w->next_start++;
 		conn_start(w, c, now);
@@ -932,13 +926,14 @@ check_timeouts(struct worker *w, uint64_t now)
 		    now - c->t_start > run->timeout_ns)
 			conn_fail(w, c, "connection %u: connect timed out "
 			    "after %.1f s", c->id,
-			    (double)(now - c->t_start) / NS_PER_S);
+			    (double)(now - c->t_start) / CLOCK_NS_PER_S);
 		else if (c->state == C_ACTIVE && c->count > 0 &&
 		    now - c->ring[c->head].ts > run->timeout_ns)
 			conn_error(w, c, "connection %u: no echo of frame "
 			    "%llu for %.1f s", c->id,
 			    (unsigned long long)c->echoed + 1,
-			    (double)(now - c->ring[c->head].ts) / NS_PER_S);
+			    (double)(now - c->ring[c->head].ts) /
+			    CLOCK_NS_PER_S);
 	}
 }
 
@@ -954,7 +949,7 @@ conn_start(struct worker *w, struct conn *c, uint64_t now)
 	    SOCK_CLOEXEC, 0);
 	if (fd == -1) {
 		conn_fail(w, c, "connection %u: socket: %s", c->id,
-		    strerror(errno));
+		    errstr(errno));
 		return;
 	}
 	c->fd = fd;
@@ -964,14 +959,14 @@ conn_start(struct worker *w, struct conn *c, uint64_t now)
 	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
 	    sizeof(one)) == -1) {
 		conn_fail(w, c, "connection %u: TCP_NODELAY: %s", c->id,
-		    strerror(errno));
+		    errstr(errno));
 		return;
 	}
 	rv = connect(fd, (const struct sockaddr *)&run->addr, run->addrlen);
 	/* An interrupted non-blocking connect goes on in the background. */
 	if (rv == -1 && errno != EINPROGRESS && errno != EINTR) {
 		conn_fail(w, c, "connection %u: connect to %s: %s", c->id,
-		    run->addrname, strerror(errno));
+		    run->addrname, errstr(errno));
 		return;
 	}
 	memset(&ev, 0, sizeof(ev));
@@ -979,7 +974,7 @@ conn_start(struct worker *w, struct conn *c, uint64_t now)
 	ev.data.ptr = c;
 	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
 		conn_fail(w, c, "connection %u: epoll_ctl: %s", c->id,
-		    strerror(errno));
+		    errstr(errno));
 		return;
 	}
 	if (rv == 0)
@@ -998,7 +993,7 @@ conn_connected(struct worker *w, struct conn *c)
 		err = errno;
 	if (err != 0) {
 		conn_fail(w, c, "connection %u: connect to %s: %s", c->id,
-		    w->run->addrname, strerror(err));
+		    w->run->addrname, errstr(err));
 		return;
 	}
 	memset(&ev, 0, sizeof(ev));
@@ -1006,10 +1001,10 @@ conn_connected(struct worker *w, struct conn *c)
 	ev.data.ptr = c;
 	if (epoll_ctl(w->epfd, EPOLL_CTL_MOD, c->fd, &ev) == -1) {
 		conn_fail(w, c, "connection %u: epoll_ctl: %s", c->id,
-		    strerror(errno));
+		    errstr(errno));
 		return;
 	}
-	conn_established(w, c, now_ns());
+	conn_established(w, c, clock_now_ns());
 }
 
 static void
@@ -1054,7 +1049,7 @@ conn_close(struct worker *w, struct conn *c)
 	}
 	if (c->issued > 0 && !c->has_wait) {
 		c->has_wait = 1;
-		c->first_wait = now_ns() - c->t_first;
+		c->first_wait = clock_now_ns() - c->t_first;
 	}
 	c->state = C_CLOSED;
 }
@@ -1224,7 +1219,7 @@ conn_flush(struct worker *w, struct conn *c)
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return conn_want_out(w, c, 1);
 			conn_error(w, c, "connection %u: send: %s", c->id,
-			    strerror(errno));
+			    errstr(errno));
 			return -1;
 		}
 		conn_advance(c, w->run->cfg.depth, (size_t)n);
@@ -1246,7 +1241,7 @@ conn_want_out(struct worker *w, struct conn *c, int on)
 	ev.data.ptr = c;
 	if (epoll_ctl(w->epfd, EPOLL_CTL_MOD, c->fd, &ev) == -1) {
 		conn_error(w, c, "connection %u: epoll_ctl: %s", c->id,
-		    strerror(errno));
+		    errstr(errno));
 		return -1;
 	}
 	c->want_out = (uint8_t)on;
@@ -1269,7 +1264,7 @@ conn_read(struct worker *w, struct conn *c)
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				break;
 			conn_error(w, c, "connection %u: recv: %s", c->id,
-			    strerror(errno));
+			    errstr(errno));
 			return -1;
 		}
 		if (n == 0) {
@@ -1279,7 +1274,7 @@ conn_read(struct worker *w, struct conn *c)
 			return -1;
 		}
 		/* One clock read per batch of echoes, not per frame. */
-		now = now_ns();
+		now = clock_now_ns();
 		if (conn_consume(w, c, w->rbuf, (size_t)n, now) == -1)
 			return -1;
 		if ((size_t)n < IOBUF_SIZE)
@@ -1422,19 +1417,19 @@ progress_loop(struct run *run, struct worker *ws, uint32_t nthreads)
 	struct timespec	deadline;
 	uint64_t	next, prev_echoes = 0, prev_ns = run->t0;
 
-	next = run->t0 + NS_PER_S;
+	next = run->t0 + CLOCK_NS_PER_S;
 	if (pthread_mutex_lock(&done_lock) != 0)
 		abort();
 	while (done_count < nthreads) {
-		deadline.tv_sec = (time_t)(next / NS_PER_S);
-		deadline.tv_nsec = (long)(next % NS_PER_S);
+		deadline.tv_sec = (time_t)(next / CLOCK_NS_PER_S);
+		deadline.tv_nsec = (long)(next % CLOCK_NS_PER_S);
 		if (pthread_cond_timedwait(&done_cond, &done_lock,
-		    &deadline) == 0 || now_ns() < next)
+		    &deadline) == 0 || clock_now_ns() < next)
 			continue;
-		next += NS_PER_S;
+		next += CLOCK_NS_PER_S;
 		if (run->progress)
-			progress_line(run, ws, nthreads, now_ns(), &prev_echoes,
-			    &prev_ns);
+			progress_line(run, ws, nthreads, clock_now_ns(),
+			    &prev_echoes, &prev_ns);
 	}
 	pthread_mutex_unlock(&done_lock);
 	if (run->progress)
@@ -1459,13 +1454,13 @@ progress_line(const struct run *run, struct worker *ws, uint32_t nthreads,
 		mism += atomic_load_explicit(&ws[i].pub_mismatches,
 		    memory_order_relaxed);
 	}
-	rate = (double)(echoes - *prev_echoes) * NS_PER_S /
+	rate = (double)(echoes - *prev_echoes) * CLOCK_NS_PER_S /
 	    (double)(now - *prev_ns);
 	*prev_echoes = echoes;
 	*prev_ns = now;
 	fprintf(stderr, "\r\033[K%s: %3.0f s%s  %.0f frames/s  %llu/%u "
 	    "connected  %llu errors  %llu mismatches", progname,
-	    (double)(now - run->t0) / NS_PER_S,
+	    (double)(now - run->t0) / CLOCK_NS_PER_S,
 	    now < run->measure_start ? " (warm-up)" : "", rate,
 	    (unsigned long long)est, run->cfg.connections,
 	    (unsigned long long)errors, (unsigned long long)mism);
@@ -1482,7 +1477,7 @@ summarize(const struct run *run, struct worker *ws, uint32_t nthreads,
 
 	memset(r, 0, sizeof(*r));
 	if ((r->hist = malloc(sizeof(*r->hist))) == NULL) {
-		fprintf(stderr, "%s: %s\n", progname, strerror(errno));
+		fprintf(stderr, "%s: %s\n", progname, errstr(errno));
 		return -1;
 	}
 	histogram_init(r->hist);
@@ -1507,7 +1502,7 @@ summarize(const struct run *run, struct worker *ws, uint32_t nthreads,
 	if (run->cfg.frames == 0 && end > run->end_ns)
 		end = run->end_ns;
 	r->duration_s = end > run->measure_start ?
-	    (double)(end - run->measure_start) / NS_PER_S : 0.0;
+	    (double)(end - run->measure_start) / CLOCK_NS_PER_S : 0.0;
 
 	/*
 	 * A first echo far slower than echoes usually are means the
@@ -1585,11 +1580,11 @@ print_table(const struct run *run, const struct results *r,
 	    max_us(r->hist), mean_us(r->hist));
 	printf("%-16s %llu (first echo over %.1f ms)\n", "waited",
 	    (unsigned long long)r->waited,
-	    (double)r->wait_threshold_ns / NS_PER_MS);
+	    (double)r->wait_threshold_ns / CLOCK_NS_PER_MS);
 	printf("%-16s %.3f ms\n", "max wait",
-	    (double)r->max_wait_ns / NS_PER_MS);
+	    (double)r->max_wait_ns / CLOCK_NS_PER_MS);
 	printf("%-16s %.3f ms (longest a thread's event loop was held up)\n",
-	    "client stall", (double)r->max_stall_ns / NS_PER_MS);
+	    "client stall", (double)r->max_stall_ns / CLOCK_NS_PER_MS);
 	printf("%-16s %llu\n", "errors", (unsigned long long)r->errors);
 	printf("%-16s %llu\n", "mismatches",
 	    (unsigned long long)r->mismatches);
@@ -1617,9 +1612,9 @@ print_json(const struct run *run, const struct results *r)
 	printf("\"waited\": %llu, \"max_wait_ms\": %.3f, "
 	    "\"client_stall_ms\": %.3f, \"errors\": %llu, "
 	    "\"mismatches\": %llu}\n", (unsigned long long)r->waited,
-	    (double)r->max_wait_ns / NS_PER_MS,
-	    (double)r->max_stall_ns / NS_PER_MS, (unsigned long long)r->errors,
-	    (unsigned long long)r->mismatches);
+	    (double)r->max_wait_ns / CLOCK_NS_PER_MS,
+	    (double)r->max_stall_ns / CLOCK_NS_PER_MS,
+	    (unsigned long long)r->errors, (unsigned long long)r->mismatches);
 }
 
 /* A report that did not reach its file must not look like success. */
@@ -1635,7 +1630,7 @@ close_stdout(void)
 	if (err == 0)
 		return 0;
 	fprintf(stderr, "%s: writing standard output: %s\n", progname,
-	    strerror(err));
+	    errstr(err));
 	return -1;
 }
 
@@ -1651,9 +1646,10 @@ main(int argc, char *argv[])
 	int			 rv, status;
 
 	memset(&run, 0, sizeof(run));
+	progname = cliopt_progname(argc > 0 ? argv[0] : NULL, "msgbench");
 	if ((rv = parse_options(argc, argv, &run.cfg)) != -1)
 		return rv;
-	run.timeout_ns = run.cfg.timeout_ms * NS_PER_MS;
+	run.timeout_ns = run.cfg.timeout_ms * CLOCK_NS_PER_MS;
 	run.progress = !run.cfg.quiet && isatty(STDERR_FILENO);
 
 	nthreads = run.cfg.threads;
@@ -1669,7 +1665,7 @@ main(int argc, char *argv[])
 	    make_pattern(&run) == -1 || install_signals() == -1)
 		return EXIT_FAILURE;
 
-	/* The progress loop waits against CLOCK_MONOTONIC, like now_ns(). */
+	/* The progress loop waits against CLOCK_MONOTONIC, as clock.h reads. */
 	if (pthread_condattr_init(&ca) != 0 ||
 	    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
 	    pthread_cond_init(&done_cond, &ca) != 0) {
@@ -1677,23 +1673,23 @@ main(int argc, char *argv[])
 		return EXIT_FAILURE;
 	}
 	if ((ws = calloc(nthreads, sizeof(*ws))) == NULL) {
-		fprintf(stderr, "%s: %s\n", progname, strerror(errno));
+		fprintf(stderr, "%s: %s\n", progname, errstr(errno));
 		return EXIT_FAILURE;
 	}
 	for (i = 0; i < nthreads; i++)
 		if (worker_init(&ws[i], &run, i, nthreads) == -1)
 			return EXIT_FAILURE;
 
-	run.t0 = now_ns();
-	run.measure_start = run.t0 + run.cfg.warmup_ms * NS_PER_MS;
+	run.t0 = clock_now_ns();
+	run.measure_start = run.t0 + run.cfg.warmup_ms * CLOCK_NS_PER_MS;
 	run.end_ns = run.cfg.frames != 0 ? UINT64_MAX :
-	    run.measure_start + run.cfg.duration_ms * NS_PER_MS;
+	    run.measure_start + run.cfg.duration_ms * CLOCK_NS_PER_MS;
 	for (started = 0; started < nthreads; started++) {
 		ws[started].last_tick = run.t0;
 		if ((rv = pthread_create(&ws[started].tid, NULL, worker_main,
 		    &ws[started])) != 0) {
 			fprintf(stderr, "%s: pthread_create: %s\n", progname,
-			    strerror(rv));
+			    errstr(rv));
 			atomic_store(&stop_requested, 1);
 			break;
 		}
@@ -1702,7 +1698,7 @@ main(int argc, char *argv[])
 	for (i = 0; i < started; i++)
 		if ((rv = pthread_join(ws[i].tid, NULL)) != 0) {
 			fprintf(stderr, "%s: pthread_join: %s\n", progname,
-			    strerror(rv));
+			    errstr(rv));
 			return EXIT_FAILURE;
 		}
 	if (started < nthreads || summarize(&run, ws, nthreads, &res) == -1)
@@ -1712,7 +1708,8 @@ main(int argc, char *argv[])
 		fprintf(stderr, "%s: thread %u was held up for %.1f s (busy, or "
 		    "not scheduled): the latencies and timeouts of its "
 		    "connections include that delay\n", progname,
-		    res.stall_thread, (double)res.max_stall_ns / NS_PER_S);
+		    res.stall_thread,
+		    (double)res.max_stall_ns / CLOCK_NS_PER_S);
 	if (run.cfg.json)
 		print_json(&run, &res);
 	else

@@ -25,12 +25,11 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "cliopt.h"
+#include "errstr.h"
 #include "msgframe.h"
 #include "netutil.h"
-#include "parse.h"
 
-#define DEFAULT_HOST		"localhost"
-#define DEFAULT_PORT		"8080"
 #define DEFAULT_CHUNK		(64 * 1024)
 #define DEFAULT_MAX_FRAME	(16 * 1024 * 1024)
 #define DEFAULT_TIMEOUT_MS	(10 * 1000)
@@ -101,7 +100,7 @@ struct reader {
 	int		 eof;
 };
 
-static void		 usage(FILE *, const char *);
+static void		 usage(FILE *);
 static void		 version(void);
 static int		 parse_options(int, char **, struct options *);
 static const char	*addr_name(const struct options *, char *, size_t);
@@ -117,7 +116,6 @@ static void		*sender_main(void *);
 static int		 reader_fill(struct reader *, size_t);
 static int		 reader_line(struct reader *, size_t,
 			    const unsigned char **, size_t *);
-static ssize_t		 read_chunk(int, unsigned char *, size_t);
 static struct frame	*next_in_flight(struct pipeline *);
 static void		 retire(struct pipeline *, struct frame *);
 static int		 receive_echo(struct pipeline *, struct frame *,
@@ -129,7 +127,8 @@ static void		 receiver_loop(struct pipeline *);
 static void		 discard_in_flight(struct pipeline *);
 static int		 close_stdout(int);
 
-static const char *progname = "msgclient";
+/* For messages: the last component of argv[0], set before any thread. */
+static const char *progname;
 
 static const struct option longopts[] = {
 	{ "host",	required_argument,	NULL,	'H' },
@@ -144,10 +143,16 @@ static const struct option longopts[] = {
 };
 
 static void
-usage(FILE *fp, const char *name)
+usage(FILE *fp)
 {
+	char	chunk[CLIOPT_FMTLEN], maxframe[CLIOPT_FMTLEN];
+	char	timeout[CLIOPT_FMTLEN];
+
+	(void)cliopt_fmt_size(DEFAULT_CHUNK, chunk, sizeof(chunk));
+	(void)cliopt_fmt_size(DEFAULT_MAX_FRAME, maxframe, sizeof(maxframe));
+	(void)cliopt_fmt_ms(DEFAULT_TIMEOUT_MS, timeout, sizeof(timeout));
 	fprintf(fp,
-	    "usage: %s [-H HOST] [-p PORT] [options] [MESSAGE...]\n"
+	    "Usage: %s [-H HOST] [-p PORT] [options] [MESSAGE...]\n"
 	    "Send frames to a framed echo server, check each echo and print it.\n"
 	    "Each MESSAGE is one frame, its echo printed on its own line.  Without\n"
 	    "MESSAGE, each line of standard input is one frame (the newline is not\n"
@@ -157,18 +162,19 @@ usage(FILE *fp, const char *name)
 	    "  -p, --port PORT       server port (default %s)\n"
 	    "  -r, --raw             send standard input as binary frames of\n"
 	    "                        --chunk bytes and write the echoes unchanged\n"
-	    "  -c, --chunk SIZE      frame size with --raw (default 64K)\n"
+	    "  -c, --chunk SIZE      frame size with --raw (default %s)\n"
 	    "  -T, --timeout SEC     limit on connecting and on waiting for each\n"
-	    "                        echo, 0 = none (default %d)\n"
+	    "                        echo, 0 = none (default %s)\n"
 	    "  -m, --max-frame SIZE  largest frame sent or echo accepted\n"
-	    "                        (default 16M)\n"
+	    "                        (default %s)\n"
 	    "  -h, --help            show this help and exit\n"
 	    "  -V, --version         show the version and exit\n"
 	    "\n"
 	    "SIZE takes a K, M or G suffix (powers of 1024).  Exit status: 0 ok,\n"
 	    "64 usage, 65 an echo differed from what was sent, 69 cannot connect,\n"
 	    "74 I/O error, timeout or connection closed, 1 any other error.\n",
-	    name, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_TIMEOUT_MS / 1000);
+	    progname, CLIOPT_DEFAULT_HOST, CLIOPT_DEFAULT_PORT, chunk, timeout,
+	    maxframe);
 }
 
 static void
@@ -181,32 +187,33 @@ version(void)
 static int
 parse_options(int argc, char **argv, struct options *opt)
 {
+	struct cliopt	 c;
 	uint64_t	 v, chunk = DEFAULT_CHUNK;
 	const char	*chunkarg = NULL;
+	char		 max[CLIOPT_FMTLEN];
 	int		 ch;
 
-	opt->host = DEFAULT_HOST;
-	opt->port = DEFAULT_PORT;
+	c.prog = progname;
+	c.longopts = longopts;
+	c.err = stderr;
+	opt->host = CLIOPT_DEFAULT_HOST;
+	opt->port = CLIOPT_DEFAULT_PORT;
 	opt->mode = MODE_LINES;
 	opt->max_frame = DEFAULT_MAX_FRAME;
 	opt->timeout_ms = DEFAULT_TIMEOUT_MS;
 
-	while ((ch = getopt_long(argc, argv, "H:p:rc:T:m:hV", longopts,
+	/* Quiet, and ':' for a missing argument: cliopt words the errors. */
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":H:p:rc:T:m:hV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'H':
-			if (*optarg == '\0') {
-				fprintf(stderr, "%s: empty host\n", progname);
+			if (cliopt_string(&c, ch, optarg, &opt->host) == -1)
 				return EX_USAGE;
-			}
-			opt->host = optarg;
 			break;
 		case 'p':
-			if (parse_uint(optarg, 1, 65535, &v) == -1) {
-				fprintf(stderr, "%s: invalid port '%s' "
-				    "(1-65535)\n", progname, optarg);
+			if (cliopt_uint(&c, ch, optarg, 1, 65535, &v) == -1)
 				return EX_USAGE;
-			}
 			opt->port = optarg;
 			break;
 		case 'r':
@@ -214,39 +221,32 @@ parse_options(int argc, char **argv, struct options *opt)
 			break;
 		case 'c':
 			/* Checked against --max-frame below, in any order. */
-			if (parse_size(optarg, 1, UINT32_MAX, &chunk) == -1) {
-				fprintf(stderr, "%s: invalid chunk size '%s'\n",
-				    progname, optarg);
+			if (cliopt_size(&c, ch, optarg, 1, UINT32_MAX,
+			    &chunk) == -1)
 				return EX_USAGE;
-			}
 			chunkarg = optarg;
 			break;
 		case 'T':
-			if (parse_seconds_ms(optarg, 0, MAX_TIMEOUT_MS,
-			    &v) == -1) {
-				fprintf(stderr, "%s: invalid timeout '%s' "
-				    "(0-%d seconds)\n", progname, optarg,
-				    MAX_TIMEOUT_MS / 1000);
+			if (cliopt_seconds(&c, ch, optarg, 0, MAX_TIMEOUT_MS,
+			    &v) == -1)
 				return EX_USAGE;
-			}
 			opt->timeout_ms = (int)v;
 			break;
 		case 'm':
-			if (parse_size(optarg, 1, UINT32_MAX, &v) == -1) {
-				fprintf(stderr, "%s: invalid frame size '%s'\n",
-				    progname, optarg);
+			if (cliopt_size(&c, ch, optarg, 1, UINT32_MAX,
+			    &v) == -1)
 				return EX_USAGE;
-			}
 			opt->max_frame = (uint32_t)v;
 			break;
 		case 'h':
-			usage(stdout, progname);
+			usage(stdout);
 			return close_stdout(EXIT_SUCCESS);
 		case 'V':
 			version();
 			return close_stdout(EXIT_SUCCESS);
 		default:
-			usage(stderr, progname);
+			/* ':' (missing argument) or '?' (anything else). */
+			cliopt_getopt_error(&c, ch, argc, argv);
 			return EX_USAGE;
 		}
 	}
@@ -254,8 +254,8 @@ parse_options(int argc, char **argv, struct options *opt)
 	opt->nmessages = argc - optind;
 
 	if (opt->nmessages > 0 && opt->mode == MODE_RAW) {
-		fprintf(stderr, "%s: --raw reads standard input and takes no "
-		    "MESSAGE\n", progname);
+		cliopt_usage_error(&c, "extra operand '%s': --raw sends "
+		    "standard input", opt->messages[0]);
 		return EX_USAGE;
 	}
 	if (opt->nmessages > 0)
@@ -263,9 +263,9 @@ parse_options(int argc, char **argv, struct options *opt)
 	if (chunk > opt->max_frame) {
 		/* The default chunk shrinks to a small --max-frame. */
 		if (chunkarg != NULL) {
-			fprintf(stderr, "%s: --chunk %s is larger than "
-			    "--max-frame (%u bytes)\n", progname, chunkarg,
-			    opt->max_frame);
+			cliopt_bad_value(&c, 'c', chunkarg, "must be at most "
+			    "--max-frame (%s)", cliopt_fmt_size(opt->max_frame,
+			    max, sizeof(max)));
 			return EX_USAGE;
 		}
 		chunk = opt->max_frame;
@@ -349,7 +349,7 @@ submit(struct pipeline *p, struct frame *f)
 			fail(p, EX_IOERR, "sending frame %llu to %s: %s",
 			    (unsigned long long)f->number,
 			    addr_name(p->opt, name, sizeof(name)),
-			    strerror(errno));
+			    errstr(errno));
 		free(f);
 		return -1;
 	}
@@ -405,7 +405,7 @@ send_args(struct pipeline *p)
 			return;
 		}
 		if ((f = frame_new(p->opt->messages[i], len, i + 1)) == NULL) {
-			fail(p, EXIT_OTHER, "%s", strerror(errno));
+			fail(p, EXIT_OTHER, "%s", errstr(errno));
 			return;
 		}
 		if (submit(p, f) == -1)
@@ -436,11 +436,11 @@ send_lines(struct pipeline *p)
 				    (unsigned long long)n, p->opt->max_frame);
 			else
 				fail(p, EX_IOERR, "reading standard input: %s",
-				    strerror(errno));
+				    errstr(errno));
 			break;
 		}
 		if ((f = frame_new(line, len, n)) == NULL) {
-			fail(p, EXIT_OTHER, "%s", strerror(errno));
+			fail(p, EXIT_OTHER, "%s", errstr(errno));
 			break;
 		}
 		if (submit(p, f) == -1)
@@ -458,14 +458,15 @@ send_raw(struct pipeline *p)
 
 	for (number = 1;; number++) {
 		if ((f = malloc(sizeof(*f) + p->opt->chunk)) == NULL) {
-			fail(p, EXIT_OTHER, "%s", strerror(errno));
+			fail(p, EXIT_OTHER, "%s", errstr(errno));
 			return;
 		}
-		if ((n = read_chunk(STDIN_FILENO, f->data,
+		/* Short only at the end of input; 0 when it is over. */
+		if ((n = msgframe_read_full(STDIN_FILENO, f->data,
 		    p->opt->chunk)) <= 0) {
 			if (n == -1)
 				fail(p, EX_IOERR, "reading standard input: %s",
-				    strerror(errno));
+				    errstr(errno));
 			free(f);
 			return;
 		}
@@ -591,27 +592,6 @@ reader_line(struct reader *r, size_t max, const unsigned char **line,
 	}
 }
 
-/* Read up to len bytes, short only at end of input; -1 on error. */
-static ssize_t
-read_chunk(int fd, unsigned char *buf, size_t len)
-{
-	size_t	done = 0;
-	ssize_t	n;
-
-	while (done < len) {
-		n = read(fd, buf + done, len - done);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (n == 0)
-			break;
-		done += (size_t)n;
-	}
-	return (ssize_t)done;
-}
-
 /*
  * The oldest frame in flight, left in the queue (the sender only appends),
  * or NULL when the sender is done and every echo arrived, or the run failed.
@@ -669,7 +649,7 @@ receive_echo(struct pipeline *p, struct frame *f, unsigned char **buf,
 
 	if (f->len > *cap) {
 		if ((nb = realloc(*buf, f->len)) == NULL) {
-			fail(p, EXIT_OTHER, "%s", strerror(errno));
+			fail(p, EXIT_OTHER, "%s", errstr(errno));
 			return -1;
 		}
 		*buf = nb;
@@ -700,7 +680,7 @@ receive_echo(struct pipeline *p, struct frame *f, unsigned char **buf,
 			    (unsigned long long)f->number);
 		else
 			fail(p, EX_IOERR, "receiving from %s: %s", name,
-			    strerror(errno));
+			    errstr(errno));
 		return -1;
 	}
 	if (len != f->len) {
@@ -726,7 +706,7 @@ write_echo(struct pipeline *p, const unsigned char *buf, size_t len)
 	if ((len > 0 && fwrite(buf, 1, len, stdout) != len) ||
 	    (p->opt->mode != MODE_RAW && putchar('\n') == EOF)) {
 		fail(p, EX_IOERR, "writing standard output: %s",
-		    strerror(errno));
+		    errstr(errno));
 		return -1;
 	}
 	return 0;
@@ -737,7 +717,7 @@ flush_stdout(struct pipeline *p)
 {
 	if (fflush(stdout) == EOF) {
 		fail(p, EX_IOERR, "writing standard output: %s",
-		    strerror(errno));
+		    errstr(errno));
 		return -1;
 	}
 	return 0;
@@ -795,7 +775,7 @@ close_stdout(int status)
 	if (err == 0 || status != EXIT_SUCCESS)
 		return status;
 	fprintf(stderr, "%s: writing standard output: %s\n", progname,
-	    strerror(err));
+	    errstr(err));
 	return EX_IOERR;
 }
 
@@ -812,6 +792,7 @@ main(int argc, char *argv[])
 	char			 err[256], name[NETUTIL_ADDRSTRLEN + 16];
 	int			 rv, fd;
 
+	progname = cliopt_progname(argc > 0 ? argv[0] : NULL, "msgclient");
 	if ((rv = parse_options(argc, argv, &opt)) != -1)
 		return rv;
 
@@ -828,7 +809,7 @@ main(int argc, char *argv[])
 	}
 	if (netutil_set_timeouts(fd, opt.timeout_ms) == -1) {
 		fprintf(stderr, "%s: setting socket timeouts: %s\n", progname,
-		    strerror(errno));
+		    errstr(errno));
 		(void)close(fd);
 		return close_stdout(EXIT_OTHER);
 	}
@@ -838,7 +819,7 @@ main(int argc, char *argv[])
 	if ((rv = pthread_mutex_init(&p.lock, NULL)) != 0 ||
 	    (rv = pthread_cond_init(&p.cond, NULL)) != 0 ||
 	    (rv = pthread_create(&sender, NULL, sender_main, &p)) != 0) {
-		fprintf(stderr, "%s: starting: %s\n", progname, strerror(rv));
+		fprintf(stderr, "%s: starting: %s\n", progname, errstr(rv));
 		return close_stdout(EXIT_OTHER);
 	}
 
@@ -851,7 +832,7 @@ main(int argc, char *argv[])
 	rv = p.failed ? pthread_detach(sender) : pthread_join(sender, NULL);
 	if (rv != 0) {
 		fprintf(stderr, "%s: pthread_%s: %s\n", progname,
-		    p.failed ? "detach" : "join", strerror(rv));
+		    p.failed ? "detach" : "join", errstr(rv));
 		return close_stdout(EXIT_OTHER);
 	}
 	if (p.failed) {
@@ -860,7 +841,7 @@ main(int argc, char *argv[])
 		return close_stdout(p.status);
 	}
 	if (close(fd) == -1) {
-		fprintf(stderr, "%s: close: %s\n", progname, strerror(errno));
+		fprintf(stderr, "%s: close: %s\n", progname, errstr(errno));
 		return close_stdout(EX_IOERR);
 	}
 	return close_stdout(EXIT_SUCCESS);

@@ -1,16 +1,21 @@
 /*
- * msgserverd.c - main: options, listener, queue, pool, then the accept loop.
+ * msgserverd.c - main: options, listeners, queue, pool, then the accept
+ * loops.
  *
- * Threads: the main thread blocks in accept(2) and hands connections to the
- * pool through the bounded queue; the workers echo (pool.h); one signal
- * thread takes every asynchronous signal with sigwait(2), so no handler
- * ever runs on a worker.  All signals are blocked before the first thread
- * starts, and every thread inherits that mask.
+ * Threads: one accept loop per listening socket (acceptor.h; the main
+ * thread runs the first) hands connections to the pool through the bounded
+ * queue; the workers echo (pool.h); one signal thread takes every
+ * asynchronous signal with sigwait(2), so no handler ever runs on a worker,
+ * and between signals does the periodic chores: the service manager's
+ * watchdog ping and status line (notify.h).  All signals are blocked
+ * before the first thread starts, and every thread inherits that mask.
  *
- * Shutdown: SIGTERM/SIGINT make the signal thread wake the main thread
- * (listener_wake, queue_close).  The main thread then closes the listener
- * and the queued connections, and stops the pool: graceful for up to
- * --shutdown-timeout, then forced.  A second SIGTERM/SIGINT exits at once.
+ * Shutdown: SIGTERM/SIGINT/SIGQUIT make the signal thread tell the service
+ * manager, close the queue to new connections and stop the accept loops.
+ * The main thread then closes the listening sockets and stops the pool:
+ * the workers serve what is queued and what their clients already sent,
+ * for up to --shutdown-timeout, then the rest is forced.  A second signal
+ * exits at once.
  */
 #include "config.h"
 
@@ -25,13 +30,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "acceptor.h"
+#include "activation.h"
+#include "clock.h"
 #include "daemon.h"
 #include "echo.h"
 #include "errstr.h"
 #include "listener.h"
 #include "log.h"
+#include "notify.h"
 #include "options.h"
 #include "pool.h"
 #include "queue.h"
@@ -42,22 +52,43 @@
 /* Longest lingering close: enough for a client's last bytes in flight. */
 #define LINGER_MAX_MS	1000
 
+/* The service manager's status line: this often at most, when it changed. */
+#define STATUS_INTERVAL_NS	(2 * CLOCK_NS_PER_S)
+
+#define MAX_LISTENERS	ACTIVATION_MAX_FDS
+
 struct server {
 	struct options	 opts;
-	struct listener	*listener;
+	struct listener	*listeners[MAX_LISTENERS];
+	unsigned	 nlisteners;
+	bool		 activated;	/* sockets from the service manager */
 	struct queue	*queue;
 	struct pool	*pool;
+	struct acceptors *acceptors;
 	pthread_t	 signal_thread;
 	sigset_t	 signals;	/* the ones the signal thread takes */
 	atomic_bool	 stopping;	/* first SIGTERM/SIGINT seen */
 	atomic_bool	 exiting;	/* main is done: signal thread may go */
+	/* The signal thread's chores (only it touches these). */
+	uint64_t	 watchdog_ns;	/* ping interval, 0 = none */
+	uint64_t	 next_ping_ns;
+	uint64_t	 next_status_ns;
+	char		 last_status[128];
 };
 
 static void	 start(struct server *srv);
-static void	 accept_loop(struct server *srv);
+static void	 open_listeners(struct server *srv);
+static void	 adopt_listeners(struct server *srv,
+		    const struct activated_fd *fds, int n);
+static void	 start_threads(struct server *srv);
+static void	 log_listening(struct server *srv);
 static void	 stop(struct server *srv);
 static void	 block_signals(struct server *srv);
 static void	*signal_main(void *arg);
+static int	 next_signal(struct server *srv);
+static void	 chores(struct server *srv);
+static void	 begin_stop(struct server *srv, int sig);
+static void	 status_line(struct server *srv, char *buf, size_t len);
 static void	 log_stats(struct server *srv, const char *prefix);
 static void	 check_limits(const struct options *opts);
 static void	 fail_start(int status, const char *fmt, ...)
@@ -86,27 +117,33 @@ main(int argc, char *argv[])
 	atomic_init(&srv.exiting, false);
 
 	start(&srv);
-	accept_loop(&srv);
+	acceptors_run(srv.acceptors);
 	stop(&srv);
 	return 0;
 }
 
 /*
- * Everything from binding to the first accept.  Order matters: look the user
- * up and bind while still privileged, detach before any thread exists
- * (fork keeps only the calling thread), write the pidfile, drop privileges,
- * block signals, then start threads.
+ * Everything from binding to the first accept.  Order matters: take the
+ * service manager's sockets before we open any descriptor of our own,
+ * look the user up and bind while still privileged, detach before any
+ * thread exists (fork keeps only the calling thread), write the pidfile,
+ * drop privileges, block signals, then start threads.
  */
 static void
 start(struct server *srv)
 {
+	struct activated_fd fds[ACTIVATION_MAX_FDS];
 	const struct options *o = &srv->opts;
-	struct pool_config pc;
 	char err[256];
 	uid_t uid = 0;
 	gid_t gid = 0;
-	int rc;
+	int n;
 
+	if ((n = activation_listen_fds(fds, ACTIVATION_MAX_FDS, err,
+	    sizeof(err))) == -1)
+		fail_start(EX_CONFIG, "%s", err);
+	if (notify_init(err, sizeof(err)) == -1)
+		log_warnx("%s", err);
 	if (o->user != NULL &&
 	    privdrop_lookup(o->user, &uid, &gid, err, sizeof(err)) == -1)
 		fail_start(errno == ENOENT ? EX_NOUSER : EX_OSERR, "%s", err);
@@ -114,9 +151,10 @@ start(struct server *srv)
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		fail_start(EX_OSERR, "cannot ignore SIGPIPE: %s",
 		    errstr(errno));
-	if ((srv->listener = listener_open(o->bind, o->port, o->backlog,
-	    o->reject_when_full, err, sizeof(err))) == NULL)
-		fail_start(EX_OSERR, "%s", err);
+	if (n > 0)
+		adopt_listeners(srv, fds, n);
+	else
+		open_listeners(srv);
 	if (o->daemonize) {
 		log_init("msgserverd", 1, o->verbosity);
 		if (daemon_detach(err, sizeof(err)) == -1)
@@ -131,6 +169,70 @@ start(struct server *srv)
 
 	check_limits(o);
 	block_signals(srv);
+	start_threads(srv);
+	log_listening(srv);
+	/* Every socket listens and the pool runs: clients will be served. */
+	status_line(srv, srv->last_status, sizeof(srv->last_status));
+	if (notify_enabled()) {
+		char msg[160];
+
+		(void)snprintf(msg, sizeof(msg), "READY=1\nSTATUS=%s",
+		    srv->last_status);
+		if (notify_send(msg) == -1)
+			log_warn("cannot notify the service manager");
+	}
+	daemon_ready(0);
+}
+
+/* One listening socket per --bind address, all on --port. */
+static void
+open_listeners(struct server *srv)
+{
+	const struct options *o = &srv->opts;
+	char err[256];
+	unsigned i;
+
+	for (i = 0; i < o->nbinds; i++) {
+		srv->listeners[i] = listener_open(o->binds[i], o->port,
+		    o->backlog, o->reject_when_full, err, sizeof(err));
+		if (srv->listeners[i] == NULL)
+			fail_start(EX_OSERR, "%s", err);
+		srv->nlisteners++;
+	}
+}
+
+/* The service manager's sockets replace --bind and --port. */
+static void
+adopt_listeners(struct server *srv, const struct activated_fd *fds, int n)
+{
+	const struct options *o = &srv->opts;
+	char err[256];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		srv->listeners[i] = listener_adopt(fds[i].fd,
+		    o->reject_when_full, err, sizeof(err));
+		if (srv->listeners[i] == NULL)
+			fail_start(EX_OSERR, "%s", err);
+		srv->nlisteners++;
+	}
+	srv->activated = true;
+	if (o->binds_given)
+		log_warnx("--bind ignored: the service manager passed the "
+		    "listening sockets");
+}
+
+/* The queue, the pool, the extra accept loops, the signal thread. */
+static void
+start_threads(struct server *srv)
+{
+	const struct options *o = &srv->opts;
+	struct acceptor_config ac;
+	struct pool_config pc;
+	uint64_t now;
+	char err[256];
+	int rc;
+
 	if ((srv->queue = queue_create(o->queue)) == NULL)
 		fail_start(EX_OSERR, "cannot create the queue: %s",
 		    errstr(errno));
@@ -145,99 +247,90 @@ start(struct server *srv)
 	pc.echo.idle_timeout_ms = o->idle_timeout_ms;
 	pc.echo.io_timeout_ms = o->io_timeout_ms;
 	pc.echo.buf_size = o->buffer_size;
+	/* Exits on failure: the process ends, nothing to unwind. */
 	if ((srv->pool = pool_create(srv->queue, &pc, err,
 	    sizeof(err))) == NULL)
-		fail_start(EX_OSERR, "%s", err);	/* exits: nothing to unwind */
+		fail_start(EX_OSERR, "%s", err);
 
+	memset(&ac, 0, sizeof(ac));
+	ac.reject_when_full = o->reject_when_full;
+	ac.threads = o->threads;
+	ac.queue = o->queue;
+	if ((srv->acceptors = acceptors_create(srv->listeners,
+	    srv->nlisteners, srv->queue, &ac, err, sizeof(err))) == NULL)
+		fail_start(EX_OSERR, "%s", err);
+
+	/* Ping at half the manager's interval, as sd_watchdog_enabled(3)
+	 * recommends: one late ping is not yet a missed one. */
+	now = clock_now_ns();
+	srv->watchdog_ns = notify_watchdog_usec() * 1000 / 2;
+	srv->next_ping_ns = now;
+	srv->next_status_ns = now + STATUS_INTERVAL_NS;
 	if ((rc = pthread_create(&srv->signal_thread, NULL, signal_main,
 	    srv)) != 0)
 		fail_start(EX_OSERR, "cannot create the signal thread: %s",
 		    errstr(rc));
+}
 
-	log_info("msgserverd %s listening on %s with %u workers, queue %u, "
-	    "max frame %lu, buffer %zu", PACKAGE_VERSION,
-	    listener_name(srv->listener), o->threads, o->queue,
-	    (unsigned long)o->max_frame, o->buffer_size);
-	if (listener_loopback_only(srv->listener))
+/* "listening on 127.0.0.1:8080, [::1]:8080 with 16 workers, ...". */
+static void
+log_listening(struct server *srv)
+{
+	const struct options *o = &srv->opts;
+	char names[512];
+	size_t off = 0;
+	bool loopback = true;
+	unsigned i;
+	int n;
+
+	names[0] = '\0';
+	for (i = 0; i < srv->nlisteners; i++) {
+		n = snprintf(names + off, sizeof(names) - off, "%s%s",
+		    i > 0 ? ", " : "", listener_name(srv->listeners[i]));
+		if (n < 0 || (size_t)n >= sizeof(names) - off)
+			break;
+		off += (size_t)n;
+		loopback = loopback && listener_loopback_only(srv->listeners[i]);
+	}
+	log_info("msgserverd %s listening on %s%s with %u workers, queue %u, "
+	    "max frame %lu, buffer %zu", PACKAGE_VERSION, names,
+	    srv->activated ? " (sockets from the service manager)" : "",
+	    o->threads, o->queue, (unsigned long)o->max_frame, o->buffer_size);
+	if (loopback && !srv->activated)
 		log_info("only this host can connect; use --bind 0.0.0.0 or "
 		    "--bind :: to serve other hosts");
-	daemon_ready(0);
+	if (srv->watchdog_ns != 0)
+		log_info("watchdog: pinging the service manager every %llu ms",
+		    (unsigned long long)(srv->watchdog_ns / CLOCK_NS_PER_MS));
 }
 
 /*
- * Hand each accepted connection to the pool.  By default wait for a free
- * queue slot *before* accept(), so a burst waits in the kernel's listen
- * backlog rather than in memory (httpd's worker MPM does the same).  With
- * --reject-when-full, accept and close what does not fit.
+ * The graceful shutdown described at the top of this file.  The accept
+ * loops have stopped (the signal thread stopped them, or the first one
+ * failed); closing the sockets now makes new clients fail at once instead
+ * of waiting in a backlog nobody reads (a load balancer's health check
+ * sees it), except for sockets the service manager keeps for the next
+ * instance.
  */
-static void
-accept_loop(struct server *srv)
-{
-	struct listener *l = srv->listener;
-	struct queue *q = srv->queue;
-	bool saturated = false;
-	struct conn c;
-
-	for (;;) {
-		if (!srv->opts.reject_when_full) {
-			if (queue_length(q) >= queue_capacity(q) &&
-			    !saturated) {
-				saturated = true;
-				log_warnx("all %u workers busy and %u "
-				    "connections queued: new connections wait "
-				    "in the listen backlog", srv->opts.threads,
-				    srv->opts.queue);
-			}
-			if (queue_wait_space(q) != QUEUE_OK)
-				break;
-		}
-		if (listener_accept(l, &c) == -1)
-			break;
-		if (!srv->opts.reject_when_full) {
-			if (saturated) {
-				saturated = false;
-				log_info("queue has room again");
-			}
-			if (queue_push(q, &c) != QUEUE_OK) {
-				(void)close(c.fd);	/* closed meanwhile */
-				break;
-			}
-			continue;
-		}
-		switch (queue_try_push(q, &c)) {
-		case QUEUE_OK:
-			break;
-		case QUEUE_FULL:
-			listener_reject(l, &c);
-			break;
-		case QUEUE_CLOSED:
-		default:
-			(void)close(c.fd);
-			return;
-		}
-	}
-}
-
-/* The graceful shutdown described at the top of this file. */
 static void
 stop(struct server *srv)
 {
-	unsigned dropped = 0, forced;
-	struct conn c;
+	struct pool_stopped ps;
+	unsigned i;
 	void *ret;
 
-	listener_close(srv->listener);
-	queue_close(srv->queue);	/* already closed by a signal: harmless */
-	while (queue_drain_one(srv->queue, &c) == QUEUE_OK) {
-		(void)close(c.fd);
-		dropped++;
-	}
-	log_info("shutting down: %u queued connections closed, waiting up to "
-	    "%u ms for the workers", dropped, srv->opts.shutdown_timeout_ms);
-	forced = pool_stop(srv->pool, srv->opts.shutdown_timeout_ms);
-	if (forced > 0)
-		log_warnx("shutdown timeout: %u connections forced closed",
-		    forced);
+	/* The first loop may have ended on its own (queue closed). */
+	begin_stop(srv, 0);
+	acceptors_stop(srv->acceptors);
+	for (i = 0; i < srv->nlisteners; i++)
+		listener_close(srv->listeners[i]);
+	log_info("shutting down: serving %zu queued connections, waiting up "
+	    "to %u ms for the workers", queue_length(srv->queue),
+	    srv->opts.shutdown_timeout_ms);
+	pool_stop(srv->pool, srv->opts.shutdown_timeout_ms, &ps);
+	if (ps.forced > 0 || ps.dropped > 0)
+		log_warnx("shutdown timeout: %u connections forced closed, %u "
+		    "queued ones closed unserved", ps.forced, ps.dropped);
 	log_stats(srv, "final stats:");
 
 	/* Release the signal thread (SIGUSR2 is in its set), then join it. */
@@ -245,11 +338,14 @@ stop(struct server *srv)
 	if (pthread_kill(srv->signal_thread, SIGUSR2) != 0 ||
 	    pthread_join(srv->signal_thread, &ret) != 0)
 		abort();
+	acceptors_destroy(srv->acceptors);
 	pool_destroy(srv->pool);
 	queue_destroy(srv->queue);
-	listener_destroy(srv->listener);
+	for (i = 0; i < srv->nlisteners; i++)
+		listener_destroy(srv->listeners[i]);
 	if (srv->opts.pidfile != NULL)
 		pidfile_remove(srv->opts.pidfile);
+	notify_close();
 	log_info("stopped");
 }
 
@@ -257,11 +353,14 @@ stop(struct server *srv)
  * Block the asynchronous signals in this (and so every later) thread; the
  * signal thread takes them with sigwait.  Synchronous ones (SIGSEGV, SIGBUS,
  * SIGFPE, SIGILL) stay unblocked: blocking them makes a crash undefined.
+ * The accept loops' wake-up signal is blocked too, and unblocked only
+ * inside those loops.
  */
 static void
 block_signals(struct server *srv)
 {
-	sigset_t *set = &srv->signals;
+	sigset_t *set = &srv->signals, all;
+	int rc;
 
 	sigemptyset(set);
 	sigaddset(set, SIGTERM);
@@ -270,8 +369,10 @@ block_signals(struct server *srv)
 	sigaddset(set, SIGUSR1);
 	sigaddset(set, SIGUSR2);
 	sigaddset(set, SIGQUIT);
-	if ((errno = pthread_sigmask(SIG_BLOCK, set, NULL)) != 0)
-		fail_start(EX_OSERR, "pthread_sigmask: %s", errstr(errno));
+	all = *set;
+	sigaddset(&all, ACCEPTOR_WAKE_SIGNAL);
+	if ((rc = pthread_sigmask(SIG_BLOCK, &all, NULL)) != 0)
+		fail_start(EX_OSERR, "pthread_sigmask: %s", errstr(rc));
 }
 
 static void *
@@ -282,21 +383,20 @@ signal_main(void *arg)
 
 	(void)pthread_setname_np(pthread_self(), "msgsrv-signal");
 	for (;;) {
-		if (sigwait(&srv->signals, &sig) != 0)
-			continue;
-		switch (sig) {
+		switch (sig = next_signal(srv)) {
+		case 0:
+			chores(srv);
+			break;
 		case SIGTERM:
 		case SIGINT:
 		case SIGQUIT:
-			if (atomic_exchange(&srv->stopping, true)) {
+			if (atomic_load(&srv->stopping)) {
 				log_warnx("%s again: exiting now",
 				    strsignal(sig));
 				_exit(EXIT_FORCED);
 			}
-			log_info("%s: shutting down gracefully (send it again "
-			    "to exit at once)", strsignal(sig));
-			listener_wake(srv->listener);
-			queue_close(srv->queue);
+			begin_stop(srv, sig);
+			acceptors_stop(srv->acceptors);
 			break;
 		case SIGUSR1:
 			log_stats(srv, "stats:");
@@ -316,6 +416,97 @@ signal_main(void *arg)
 }
 
 /*
+ * The next signal, or 0 when a chore is due.  Without a service manager
+ * there are no chores and this is a plain sigwait.
+ */
+static int
+next_signal(struct server *srv)
+{
+	struct timespec ts;
+	uint64_t now, next;
+	int sig;
+
+	if (!notify_enabled()) {
+		while (sigwait(&srv->signals, &sig) != 0)
+			continue;
+		return sig;
+	}
+	next = srv->next_status_ns;
+	if (srv->watchdog_ns != 0 && srv->next_ping_ns < next)
+		next = srv->next_ping_ns;
+	now = clock_now_ns();
+	if (now >= next)
+		return 0;
+	ts.tv_sec = (time_t)((next - now) / CLOCK_NS_PER_S);
+	ts.tv_nsec = (long)((next - now) % CLOCK_NS_PER_S);
+	sig = sigtimedwait(&srv->signals, NULL, &ts);
+	if (sig == -1)
+		return 0;	/* EAGAIN: time for a chore; EINTR: harmless */
+	return sig;
+}
+
+/*
+ * The watchdog ping and the status line.  Both need the counters, and
+ * reading them takes the queue's lock and every worker slot's: a ping is
+ * sent only when that succeeded, so a deadlock on any of them, a stopped
+ * process (SIGSTOP) or a wedged signal thread all stop the pings and let
+ * WatchdogSec= restart us.  It does not prove that a worker inside a
+ * client's recv() will ever return: a slow client is not a fault.
+ */
+static void
+chores(struct server *srv)
+{
+	char status[sizeof(srv->last_status)], msg[sizeof(status) + 16];
+	uint64_t now;
+
+	status_line(srv, status, sizeof(status));
+	now = clock_now_ns();
+	if (srv->watchdog_ns != 0 && now >= srv->next_ping_ns) {
+		if (notify_send("WATCHDOG=1") == -1)
+			log_warn("cannot ping the service manager's watchdog");
+		srv->next_ping_ns = now + srv->watchdog_ns;
+	}
+	if (now >= srv->next_status_ns) {
+		if (strcmp(status, srv->last_status) != 0) {
+			(void)snprintf(msg, sizeof(msg), "STATUS=%s", status);
+			(void)notify_send(msg);
+			(void)snprintf(srv->last_status,
+			    sizeof(srv->last_status), "%s", status);
+		}
+		srv->next_status_ns = now + STATUS_INTERVAL_NS;
+	}
+}
+
+/*
+ * The first step of a stop, once: say so, tell the service manager, and
+ * close the queue to new connections (a loop waiting for space returns).
+ */
+static void
+begin_stop(struct server *srv, int sig)
+{
+	if (atomic_exchange(&srv->stopping, true))
+		return;
+	if (sig != 0)
+		log_info("%s: shutting down gracefully (send it again to exit "
+		    "at once)", strsignal(sig));
+	(void)notify_send("STOPPING=1\nSTATUS=Shutting down: serving the "
+	    "connections already accepted");
+	queue_close(srv->queue);
+}
+
+/* "3 active, 0 queued connections, 1234 frames echoed". */
+static void
+status_line(struct server *srv, char *buf, size_t len)
+{
+	struct pool_totals t;
+
+	pool_totals(srv->pool, &t);
+	(void)snprintf(buf, len, "%u active, %zu queued connections, %llu "
+	    "frames echoed", t.active, queue_length(srv->queue),
+	    (unsigned long long)t.echo.frames);
+}
+
+/*
  * One line of counters (SIGUSR1, and at exit): "accepted=... active=...
  * closed_client=... frames=...", the close reasons in echo.h's order under
  * the names close_reason_name() gives them.
@@ -330,7 +521,8 @@ log_stats(struct server *srv, const char *prefix)
 	int i, n;
 
 	memset(&ls, 0, sizeof(ls));
-	listener_stats_add(srv->listener, &ls);
+	for (i = 0; i < (int)srv->nlisteners; i++)
+		listener_stats_add(srv->listeners[i], &ls);
 	pool_totals(srv->pool, &t);
 	closed[0] = '\0';
 	for (i = 0; i < CLOSE_REASONS; i++) {

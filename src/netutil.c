@@ -6,6 +6,7 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/un.h>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -15,6 +16,7 @@
 #include <netdb.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,6 +30,9 @@
 static void	set_err(char *err, size_t errlen, const char *fmt, ...)
 		    __attribute__((__format__(__printf__, 3, 4)));
 static int	bind_one(const struct addrinfo *ai, int backlog);
+static void	close_keep_errno(int fd);
+static const char *format_unix(const struct sockaddr_un *sun, socklen_t len,
+		    char *buf, size_t buflen);
 static int	wait_writable(int fd, int timeout_ms);
 static int	connect_one(const struct addrinfo *ai, int timeout_ms);
 
@@ -98,7 +103,7 @@ static int
 connect_one(const struct addrinfo *ai, int timeout_ms)
 {
 	socklen_t len;
-	int fd, flags, soerr, one = 1, saved;
+	int fd, flags, soerr, one = 1;
 
 	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
 	    ai->ai_protocol);
@@ -135,10 +140,7 @@ connect_one(const struct addrinfo *ai, int timeout_ms)
 	return fd;
 
 fail:
-	saved = errno;
-	/* Never retry close(): on Linux the descriptor is gone after EINTR. */
-	(void)close(fd);
-	errno = saved;
+	close_keep_errno(fd);
 	return -1;
 }
 
@@ -166,6 +168,9 @@ netutil_format_addr(const struct sockaddr *sa, socklen_t len, char *buf,
 		if (len < (socklen_t)sizeof(struct sockaddr_in6))
 			return buf;
 		break;
+	case AF_UNIX:
+		return format_unix((const struct sockaddr_un *)sa, len, buf,
+		    buflen);
 	default:
 		return buf;
 	}
@@ -308,7 +313,7 @@ netutil_listen(const char *host, const char *port, int backlog,
 static int
 bind_one(const struct addrinfo *ai, int backlog)
 {
-	int fd, on = 1, off = 0, saved;
+	int fd, on = 1, off = 0;
 
 	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
 	    ai->ai_protocol);
@@ -326,8 +331,40 @@ bind_one(const struct addrinfo *ai, int backlog)
 		goto fail;
 	return fd;
 fail:
-	saved = errno;
+	close_keep_errno(fd);
+	return -1;
+}
+
+/* Never retry close(): on Linux the descriptor is gone after EINTR. */
+static void
+close_keep_errno(int fd)
+{
+	int saved = errno;
+
 	(void)close(fd);
 	errno = saved;
-	return -1;
+}
+
+/* "unix:/run/x.sock", "unix:@name" (abstract), "unix:" (unnamed). */
+static const char *
+format_unix(const struct sockaddr_un *sun, socklen_t len, char *buf,
+    size_t buflen)
+{
+	size_t off = offsetof(struct sockaddr_un, sun_path), plen, i;
+	char path[sizeof(sun->sun_path) + 1];
+
+	plen = len > off ? (size_t)len - off : 0;
+	if (plen > sizeof(sun->sun_path))
+		plen = sizeof(sun->sun_path);
+	memcpy(path, sun->sun_path, plen);
+	path[plen] = '\0';
+	if (plen > 0 && path[0] == '\0') {
+		path[0] = '@';
+		/* An abstract name may hold NULs: show them, not cut at one. */
+		for (i = 1; i < plen; i++)
+			if (path[i] == '\0')
+				path[i] = '@';
+	}
+	(void)snprintf(buf, buflen, "unix:%s", path);
+	return buf;
 }

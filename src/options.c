@@ -1,35 +1,29 @@
 /*
  * options.c - msgserverd's command line.
  *
- * getopt_long(3) finds the options; every value then goes through parse.h,
- * which takes the whole string or nothing, so "--threads 4x" or "--port -1"
- * is an error instead of a surprise.  Errors name the option by its long
- * form and quote the value, then point at --help.  Nothing here logs or
- * exits: the caller owns both (and the unit tests call this repeatedly).
+ * getopt_long(3) finds the options; cliopt.h checks every value strictly
+ * and words every mistake the way msgclient and msgbench do: the option by
+ * its long form, the value quoted, then a pointer at --help.  Nothing here
+ * logs or exits: the caller owns both (and the unit tests call this
+ * repeatedly).
  */
 #include "config.h"
 
-#include <errno.h>
+#include <sys/socket.h>
+
 #include <getopt.h>
-#include <inttypes.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 
+#include "cliopt.h"
 #include "log.h"
 #include "options.h"
-#include "parse.h"
 
-#define KIB		(UINT64_C(1) << 10)
-#define MIB		(UINT64_C(1) << 20)
-#define GIB		(UINT64_C(1) << 30)
-
-/* Values of the options that have no short form; above any char. */
+/* Values of the options that have no short form. */
 enum {
-	LOPT_BACKLOG = CHAR_MAX + 1,
+	LOPT_BACKLOG = CLIOPT_LONG_ONLY,
 	LOPT_BUFFER_SIZE,
 	LOPT_IO_TIMEOUT,
 	LOPT_PIDFILE,
@@ -71,29 +65,10 @@ static const struct option longopts[] = {
 	{ NULL,			0,			NULL, 0 }
 };
 
-/* Where messages go and what to call ourselves in them. */
-struct optctx {
-	const char	*prog;
-	FILE		*err;
-};
-
-static const char *basename_of(const char *path);
-static const char *long_name(int val);
-static int	known_val(int val);
-static void	usage_error(const struct optctx *c, const char *fmt, ...)
-		    LOG_PRINTF(2, 3);
-static void	bad_option(const struct optctx *c, int argc, char **argv);
-static void	missing_argument(const struct optctx *c);
-static int	get_uint(const struct optctx *c, int val, const char *arg,
-		    uint64_t min, uint64_t max, uint64_t *out);
-static int	get_size(const struct optctx *c, int val, const char *arg,
-		    uint64_t min, uint64_t max, uint64_t *out);
-static int	get_ms(const struct optctx *c, int val, const char *arg,
+static int	add_bind(const struct cliopt *c, struct options *opts,
+		    const char *arg);
+static int	get_ms(const struct cliopt *c, int val, const char *arg,
 		    unsigned *out);
-static int	get_string(const struct optctx *c, int val, const char *arg,
-		    const char **out);
-static const char *fmt_size(uint64_t v, char *buf, size_t len);
-static const char *fmt_ms(uint64_t ms, char *buf, size_t len);
 
 void
 options_defaults(struct options *opts)
@@ -101,7 +76,9 @@ options_defaults(struct options *opts)
 	memset(opts, 0, sizeof(*opts));
 	opts->threads = OPT_DEFAULT_THREADS;
 	(void)snprintf(opts->port, sizeof(opts->port), "%s", OPT_DEFAULT_PORT);
-	opts->bind = OPT_DEFAULT_BIND;
+	opts->binds[0] = OPT_DEFAULT_BIND;
+	opts->nbinds = 1;
+	opts->binds_given = false;
 	opts->queue = OPT_DEFAULT_QUEUE;
 	opts->backlog = SOMAXCONN;
 	opts->max_frame = OPT_DEFAULT_MAX_FRAME;
@@ -123,11 +100,12 @@ enum options_result
 options_parse(struct options *opts, int argc, char **argv, FILE *out,
     FILE *err)
 {
-	struct optctx c;
+	struct cliopt c;
 	uint64_t v;
 	int ch;
 
-	c.prog = basename_of(argc > 0 ? argv[0] : NULL);
+	c.prog = cliopt_progname(argc > 0 ? argv[0] : NULL, PACKAGE_NAME);
+	c.longopts = longopts;
 	c.err = err;
 
 	/*
@@ -139,7 +117,7 @@ options_parse(struct options *opts, int argc, char **argv, FILE *out,
 	while ((ch = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'b':
-			if (get_string(&c, ch, optarg, &opts->bind) == -1)
+			if (add_bind(&c, opts, optarg) == -1)
 				return OPTIONS_USAGE_ERROR;
 			break;
 		case 'd':
@@ -153,12 +131,13 @@ options_parse(struct options *opts, int argc, char **argv, FILE *out,
 				return OPTIONS_USAGE_ERROR;
 			break;
 		case 'm':
-			if (get_size(&c, ch, optarg, 0, OPT_MAX_FRAME, &v) == -1)
+			if (cliopt_size(&c, ch, optarg, 0, OPT_MAX_FRAME,
+			    &v) == -1)
 				return OPTIONS_USAGE_ERROR;
 			opts->max_frame = (uint32_t)v;
 			break;
 		case 'p':
-			if (get_uint(&c, ch, optarg, 0, 65535, &v) == -1)
+			if (cliopt_uint(&c, ch, optarg, 0, 65535, &v) == -1)
 				return OPTIONS_USAGE_ERROR;
 			/* Canonical digits: "08080" is stored as "8080". */
 			(void)snprintf(opts->port, sizeof(opts->port), "%u",
@@ -169,18 +148,19 @@ options_parse(struct options *opts, int argc, char **argv, FILE *out,
 			opts->verbosity = LOG_QUIET;
 			break;
 		case 'q':
-			if (get_uint(&c, ch, optarg, 1, OPT_MAX_QUEUE, &v) == -1)
+			if (cliopt_uint(&c, ch, optarg, 1, OPT_MAX_QUEUE,
+			    &v) == -1)
 				return OPTIONS_USAGE_ERROR;
 			opts->queue = (unsigned)v;
 			break;
 		case 't':
-			if (get_uint(&c, ch, optarg, 1, OPT_MAX_THREADS,
+			if (cliopt_uint(&c, ch, optarg, 1, OPT_MAX_THREADS,
 			    &v) == -1)
 				return OPTIONS_USAGE_ERROR;
 			opts->threads = (unsigned)v;
 			break;
 		case 'u':
-			if (get_string(&c, ch, optarg, &opts->user) == -1)
+			if (cliopt_string(&c, ch, optarg, &opts->user) == -1)
 				return OPTIONS_USAGE_ERROR;
 			break;
 		case 'V':
@@ -195,12 +175,12 @@ options_parse(struct options *opts, int argc, char **argv, FILE *out,
 				opts->verbosity++;
 			break;
 		case LOPT_BACKLOG:
-			if (get_uint(&c, ch, optarg, 1, INT_MAX, &v) == -1)
+			if (cliopt_uint(&c, ch, optarg, 1, INT_MAX, &v) == -1)
 				return OPTIONS_USAGE_ERROR;
 			opts->backlog = (int)v;
 			break;
 		case LOPT_BUFFER_SIZE:
-			if (get_size(&c, ch, optarg, OPT_MIN_BUFFER_SIZE,
+			if (cliopt_size(&c, ch, optarg, OPT_MIN_BUFFER_SIZE,
 			    OPT_MAX_BUFFER_SIZE, &v) == -1)
 				return OPTIONS_USAGE_ERROR;
 			opts->buffer_size = (size_t)v;
@@ -210,7 +190,7 @@ options_parse(struct options *opts, int argc, char **argv, FILE *out,
 				return OPTIONS_USAGE_ERROR;
 			break;
 		case LOPT_PIDFILE:
-			if (get_string(&c, ch, optarg, &opts->pidfile) == -1)
+			if (cliopt_string(&c, ch, optarg, &opts->pidfile) == -1)
 				return OPTIONS_USAGE_ERROR;
 			break;
 		case LOPT_REJECT_WHEN_FULL:
@@ -222,9 +202,8 @@ options_parse(struct options *opts, int argc, char **argv, FILE *out,
 			else if (strcmp(optarg, "other") == 0)
 				opts->batch_sched = false;
 			else {
-				usage_error(&c, "invalid value '%s' for "
-				    "--scheduler: must be batch or other",
-				    optarg);
+				cliopt_bad_value(&c, ch, optarg,
+				    "must be batch or other");
 				return OPTIONS_USAGE_ERROR;
 			}
 			break;
@@ -234,7 +213,7 @@ options_parse(struct options *opts, int argc, char **argv, FILE *out,
 				return OPTIONS_USAGE_ERROR;
 			break;
 		case LOPT_STACK_SIZE:
-			if (get_size(&c, ch, optarg, OPT_MIN_STACK_SIZE,
+			if (cliopt_size(&c, ch, optarg, OPT_MIN_STACK_SIZE,
 			    OPT_MAX_STACK_SIZE, &v) == -1)
 				return OPTIONS_USAGE_ERROR;
 			opts->stack_size = (size_t)v;
@@ -242,17 +221,14 @@ options_parse(struct options *opts, int argc, char **argv, FILE *out,
 		case LOPT_SYSLOG:
 			opts->use_syslog = true;
 			break;
-		case ':':
-			missing_argument(&c);
-			return OPTIONS_USAGE_ERROR;
-		case '?':
 		default:
-			bad_option(&c, argc, argv);
+			/* ':' (missing argument) or '?' (anything else). */
+			cliopt_getopt_error(&c, ch, argc, argv);
 			return OPTIONS_USAGE_ERROR;
 		}
 	}
 	if (optind < argc) {
-		usage_error(&c, "extra operand '%s'", argv[optind]);
+		cliopt_extra_operand(&c, argv[optind]);
 		return OPTIONS_USAGE_ERROR;
 	}
 	/* A daemon has no terminal: its stderr is /dev/null. */
@@ -261,27 +237,54 @@ options_parse(struct options *opts, int argc, char **argv, FILE *out,
 	return OPTIONS_RUN;
 }
 
+/* The first --bind replaces the default; later ones add to the list. */
+static int
+add_bind(const struct cliopt *c, struct options *opts, const char *arg)
+{
+	const char *addr;
+
+	if (cliopt_string(c, 'b', arg, &addr) == -1)
+		return -1;
+	if (!opts->binds_given) {
+		opts->binds_given = true;
+		opts->nbinds = 0;
+	}
+	if (opts->nbinds == OPT_MAX_BINDS) {
+		cliopt_usage_error(c, "too many --bind addresses: at most %d",
+		    OPT_MAX_BINDS);
+		return -1;
+	}
+	opts->binds[opts->nbinds++] = addr;
+	return 0;
+}
+
 void
 options_usage(FILE *out, const char *progname)
 {
-	char frame[32], maxframe[32], stack[32], minstack[32], maxstack[32];
-	char idle[32], io[32], shut[32], maxsec[32];
-	char buffer[32], minbuffer[32], maxbuffer[32];
+	char frame[CLIOPT_FMTLEN], maxframe[CLIOPT_FMTLEN];
+	char stack[CLIOPT_FMTLEN], minstack[CLIOPT_FMTLEN];
+	char maxstack[CLIOPT_FMTLEN], buffer[CLIOPT_FMTLEN];
+	char minbuffer[CLIOPT_FMTLEN], maxbuffer[CLIOPT_FMTLEN];
+	char idle[CLIOPT_FMTLEN], io[CLIOPT_FMTLEN], shut[CLIOPT_FMTLEN];
+	char maxsec[CLIOPT_FMTLEN];
 
 	if (progname == NULL || *progname == '\0')
 		progname = PACKAGE_NAME;
-	(void)fmt_size(OPT_DEFAULT_MAX_FRAME, frame, sizeof(frame));
-	(void)fmt_size(OPT_MAX_FRAME, maxframe, sizeof(maxframe));
-	(void)fmt_size(OPT_DEFAULT_STACK_SIZE, stack, sizeof(stack));
-	(void)fmt_size(OPT_MIN_STACK_SIZE, minstack, sizeof(minstack));
-	(void)fmt_size(OPT_MAX_STACK_SIZE, maxstack, sizeof(maxstack));
-	(void)fmt_size(OPT_DEFAULT_BUFFER_SIZE, buffer, sizeof(buffer));
-	(void)fmt_size(OPT_MIN_BUFFER_SIZE, minbuffer, sizeof(minbuffer));
-	(void)fmt_size(OPT_MAX_BUFFER_SIZE, maxbuffer, sizeof(maxbuffer));
-	(void)fmt_ms(OPT_DEFAULT_IDLE_TIMEOUT_MS, idle, sizeof(idle));
-	(void)fmt_ms(OPT_DEFAULT_IO_TIMEOUT_MS, io, sizeof(io));
-	(void)fmt_ms(OPT_DEFAULT_SHUTDOWN_TIMEOUT_MS, shut, sizeof(shut));
-	(void)fmt_ms(OPT_MAX_TIMEOUT_MS, maxsec, sizeof(maxsec));
+	(void)cliopt_fmt_size(OPT_DEFAULT_MAX_FRAME, frame, sizeof(frame));
+	(void)cliopt_fmt_size(OPT_MAX_FRAME, maxframe, sizeof(maxframe));
+	(void)cliopt_fmt_size(OPT_DEFAULT_STACK_SIZE, stack, sizeof(stack));
+	(void)cliopt_fmt_size(OPT_MIN_STACK_SIZE, minstack, sizeof(minstack));
+	(void)cliopt_fmt_size(OPT_MAX_STACK_SIZE, maxstack, sizeof(maxstack));
+	(void)cliopt_fmt_size(OPT_DEFAULT_BUFFER_SIZE, buffer, sizeof(buffer));
+	(void)cliopt_fmt_size(OPT_MIN_BUFFER_SIZE, minbuffer,
+	    sizeof(minbuffer));
+	(void)cliopt_fmt_size(OPT_MAX_BUFFER_SIZE, maxbuffer,
+	    sizeof(maxbuffer));
+	(void)cliopt_fmt_ms(OPT_DEFAULT_IDLE_TIMEOUT_MS, idle, sizeof(idle));
+	(void)cliopt_fmt_ms(OPT_DEFAULT_IO_TIMEOUT_MS, io, sizeof(io));
+	(void)cliopt_fmt_ms(OPT_DEFAULT_SHUTDOWN_TIMEOUT_MS, shut,
+	    sizeof(shut));
+	(void)cliopt_fmt_ms(OPT_MAX_TIMEOUT_MS, maxsec, sizeof(maxsec));
 
 	fprintf(out,
 "Usage: %s [OPTION]...\n"
@@ -294,7 +297,8 @@ options_usage(FILE *out, const char *progname)
 "  -p, --port PORT         TCP port, 0 picks a free one\n"
 "                            (default %s; 0..65535)\n"
 "  -b, --bind ADDR         IPv4/IPv6 literal or host name; 0.0.0.0 = all\n"
-"                            IPv4, :: = all IPv4 and IPv6 (default %s)\n"
+"                            IPv4, :: = all IPv4 and IPv6; repeat to\n"
+"                            listen on several (default %s)\n"
 "  -q, --queue N           accepted connections that may wait for a free\n"
 "                            worker (default %d; 1..%d)\n"
 "      --backlog N         listen(2) backlog; the kernel caps it at\n"
@@ -341,200 +345,14 @@ options_usage(FILE *out, const char *progname)
 	    maxsec);
 }
 
-/* The name to print in messages: the last component of argv[0]. */
-static const char *
-basename_of(const char *path)
-{
-	const char *slash;
-
-	if (path == NULL || *path == '\0')
-		return PACKAGE_NAME;
-	slash = strrchr(path, '/');
-	if (slash == NULL)
-		return path;
-	/* "dir/" has no name in it. */
-	return slash[1] != '\0' ? slash + 1 : PACKAGE_NAME;
-}
-
-/* The long name of the option whose getopt value is val, without "--". */
-static const char *
-long_name(int val)
-{
-	const struct option *o;
-
-	for (o = longopts; o->name != NULL; o++) {
-		if (o->val == val)
-			return o->name;
-	}
-	return "?";
-}
-
+/* The timeouts: seconds in [0, OPT_MAX_TIMEOUT_MS], stored as unsigned. */
 static int
-known_val(int val)
+get_ms(const struct cliopt *c, int val, const char *arg, unsigned *out)
 {
-	return strcmp(long_name(val), "?") != 0;
-}
-
-static void
-usage_error(const struct optctx *c, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(c->err, "%s: ", c->prog);
-	va_start(ap, fmt);
-	vfprintf(c->err, fmt, ap);
-	va_end(ap);
-	fprintf(c->err, "\nTry '%s --help' for more information.\n", c->prog);
-}
-
-/*
- * getopt returned '?'.  Its state tells the cases apart: an unknown short
- * option leaves its character in optopt; a long-option error has already
- * advanced optind past the word, and sets optopt to the option's value
- * only when an option without argument was given one ("--daemon=1").
- */
-static void
-bad_option(const struct optctx *c, int argc, char **argv)
-{
-	const struct option *o;
-	const char *arg, *name;
-	size_t len, matches = 0;
-	int exact = 0;
-
-	if (optopt != 0 && !known_val(optopt)) {
-		usage_error(c, "unrecognized option '-%c'", optopt);
-		return;
-	}
-	arg = optind >= 1 && optind <= argc ? argv[optind - 1] : "?";
-	if (optopt != 0) {
-		usage_error(c, "option '--%s' doesn't allow an argument",
-		    long_name(optopt));
-		return;
-	}
-	/* An abbreviation can match several options ("--s"). */
-	if (strncmp(arg, "--", 2) == 0) {
-		name = arg + 2;
-		len = strcspn(name, "=");
-		for (o = longopts; o->name != NULL; o++) {
-			if (len > 0 && strncmp(o->name, name, len) == 0) {
-				matches++;
-				if (o->name[len] == '\0')
-					exact = 1;
-			}
-		}
-		if (matches > 1 && !exact) {
-			usage_error(c, "option '--%.*s' is ambiguous",
-			    (int)len, name);
-			return;
-		}
-	}
-	usage_error(c, "unrecognized option '%s'", arg);
-}
-
-static void
-missing_argument(const struct optctx *c)
-{
-	usage_error(c, "option '--%s' requires an argument",
-	    long_name(optopt));
-}
-
-static int
-get_uint(const struct optctx *c, int val, const char *arg, uint64_t min,
-    uint64_t max, uint64_t *out)
-{
-	if (parse_uint(arg, min, max, out) == 0)
-		return 0;
-	usage_error(c, "invalid value '%s' for --%s: must be %sbetween %"
-	    PRIu64 " and %" PRIu64, arg, long_name(val),
-	    errno == ERANGE ? "" : "a whole number ", min, max);
-	return -1;
-}
-
-static int
-get_size(const struct optctx *c, int val, const char *arg, uint64_t min,
-    uint64_t max, uint64_t *out)
-{
-	char lo[32], hi[32];
-
-	if (parse_size(arg, min, max, out) == 0)
-		return 0;
-	(void)fmt_size(min, lo, sizeof(lo));
-	(void)fmt_size(max, hi, sizeof(hi));
-	if (errno == ERANGE)
-		usage_error(c, "invalid value '%s' for --%s: must be between "
-		    "%s and %s", arg, long_name(val), lo, hi);
-	else
-		usage_error(c, "invalid value '%s' for --%s: must be a size "
-		    "between %s and %s, in bytes or with a K, M or G suffix",
-		    arg, long_name(val), lo, hi);
-	return -1;
-}
-
-static int
-get_ms(const struct optctx *c, int val, const char *arg, unsigned *out)
-{
-	char hi[32];
 	uint64_t v;
 
-	if (parse_seconds_ms(arg, 0, OPT_MAX_TIMEOUT_MS, &v) == 0) {
-		*out = (unsigned)v;
-		return 0;
-	}
-	(void)fmt_ms(OPT_MAX_TIMEOUT_MS, hi, sizeof(hi));
-	if (errno == ERANGE)
-		usage_error(c, "invalid value '%s' for --%s: must be between "
-		    "0 and %s seconds", arg, long_name(val), hi);
-	else
-		usage_error(c, "invalid value '%s' for --%s: must be a number "
-		    "of seconds between 0 and %s, with at most 3 decimals",
-		    arg, long_name(val), hi);
-	return -1;
-}
-
-/* Names and paths: anything but empty, which is always a slip. */
-static int
-get_string(const struct optctx *c, int val, const char *arg,
-    const char **out)
-{
-	if (*arg == '\0') {
-		usage_error(c, "invalid value '' for --%s: must not be empty",
-		    long_name(val));
+	if (cliopt_seconds(c, val, arg, 0, OPT_MAX_TIMEOUT_MS, &v) == -1)
 		return -1;
-	}
-	*out = arg;
+	*out = (unsigned)v;
 	return 0;
-}
-
-/* 262144 -> "256K": the units the user would have typed. */
-static const char *
-fmt_size(uint64_t v, char *buf, size_t len)
-{
-	if (v != 0 && v % GIB == 0)
-		(void)snprintf(buf, len, "%" PRIu64 "G", v / GIB);
-	else if (v != 0 && v % MIB == 0)
-		(void)snprintf(buf, len, "%" PRIu64 "M", v / MIB);
-	else if (v != 0 && v % KIB == 0)
-		(void)snprintf(buf, len, "%" PRIu64 "K", v / KIB);
-	else
-		(void)snprintf(buf, len, "%" PRIu64, v);
-	return buf;
-}
-
-/* 1500 -> "1.5", 60000 -> "60". */
-static const char *
-fmt_ms(uint64_t ms, char *buf, size_t len)
-{
-	unsigned frac = (unsigned)(ms % 1000);
-	int digits = 3;
-
-	if (frac == 0) {
-		(void)snprintf(buf, len, "%" PRIu64, ms / 1000);
-		return buf;
-	}
-	while (frac % 10 == 0) {
-		frac /= 10;
-		digits--;
-	}
-	(void)snprintf(buf, len, "%" PRIu64 ".%0*u", ms / 1000, digits, frac);
-	return buf;
 }

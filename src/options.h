@@ -12,10 +12,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cliopt.h"
+
 #define OPT_DEFAULT_THREADS		16
 #define OPT_MAX_THREADS			100000
-#define OPT_DEFAULT_PORT		"8080"
-#define OPT_DEFAULT_BIND		"127.0.0.1"
+/* Where the clients look by default, too: one definition in cliopt.h. */
+#define OPT_DEFAULT_PORT		CLIOPT_DEFAULT_PORT
+#define OPT_DEFAULT_BIND		CLIOPT_DEFAULT_HOST
 #define OPT_DEFAULT_QUEUE		1024
 #define OPT_DEFAULT_MAX_FRAME		(1024 * 1024)
 #define OPT_DEFAULT_IDLE_TIMEOUT_MS	(60 * 1000)
@@ -31,6 +34,7 @@
 #define OPT_DEFAULT_BUFFER_SIZE		(512 * 1024)
 #define OPT_MIN_BUFFER_SIZE		(4 * 1024)
 /* Upper limits of the numeric options (the help text and man page show them). */
+#define OPT_MAX_BINDS			16	/* --bind given this often */
 #define OPT_MAX_QUEUE			1000000
 #define OPT_MAX_FRAME			UINT32_MAX
 #define OPT_MAX_STACK_SIZE		(1024UL * 1024 * 1024)
@@ -41,7 +45,9 @@
 struct options {
 	unsigned	threads;		/* -t: worker threads */
 	char		port[8];		/* -p: decimal 0..65535 */
-	const char	*bind;			/* -b: address or host name */
+	const char	*binds[OPT_MAX_BINDS];	/* -b: addresses or host names */
+	unsigned	nbinds;			/* how many (>= 1) */
+	bool		binds_given;		/* -b seen: replaces the default */
 	unsigned	queue;			/* -q: queued connections */
 	int		backlog;		/* --backlog: listen(2) backlog */
 	uint32_t	max_frame;		/* -m: largest payload, bytes */

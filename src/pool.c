@@ -242,20 +242,28 @@ pass_gate(struct pool *p)
 	return open;
 }
 
-unsigned
-pool_stop(struct pool *p, unsigned timeout_ms)
+void
+pool_stop(struct pool *p, unsigned timeout_ms, struct pool_stopped *out)
 {
-	unsigned i, forced = 0;
+	struct conn c;
+	unsigned i;
 
+	memset(out, 0, sizeof(*out));
 	atomic_store(&p->stopping, true);
 	for (i = 0; i < p->nslots; i++)
 		shut_slot(&p->slots[i], SHUT_RD, true);
 
 	if (wait_running(p, timeout_ms) > 0) {
+		/* Out of time: what is still queued goes unserved... */
+		while (queue_drain_one(p->queue, &c) == QUEUE_OK) {
+			(void)close(c.fd);
+			out->dropped++;
+		}
+		/* ...and what is being served is cut off. */
 		for (i = 0; i < p->nslots; i++) {
 			sync_lock(&p->slots[i].lock);
 			if (p->slots[i].fd != -1)
-				forced++;
+				out->forced++;
 			sync_unlock(&p->slots[i].lock);
 			shut_slot(&p->slots[i], SHUT_RDWR, false);
 		}
@@ -263,7 +271,6 @@ pool_stop(struct pool *p, unsigned timeout_ms)
 	for (i = 0; i < p->nslots; i++)
 		if (pthread_join(p->slots[i].thread, NULL) != 0)
 			abort();
-	return forced;
 }
 
 void

@@ -22,10 +22,14 @@
  *     and reused under it.
  *   - Stopping (pool_stop): set the stopping flag; wake the workers that are
  *     blocked between frames with shutdown(SHUT_RD) (the handshake in
- *     echo.h); the others finish the frame in progress and stop at its
- *     boundary.  After the timeout, shutdown(SHUT_RDWR) every remaining
- *     connection; then join every worker.  Never pthread_cancel, never
- *     close() a descriptor another thread is using.
+ *     echo.h).  From then on a worker echoes what its client has already
+ *     sent, finishing a frame in progress, and closes the connection when
+ *     the client pauses; then it serves the connections still queued the
+ *     same way, and exits once the closed queue is empty.  After the
+ *     timeout, the queued connections left are closed unserved and every
+ *     remaining connection is shut down (SHUT_RDWR); then every worker is
+ *     joined.  Never pthread_cancel, never close() a descriptor another
+ *     thread is using.
  */
 #ifndef POOL_H
 #define POOL_H
@@ -63,12 +67,19 @@ struct pool;
 struct pool	*pool_create(struct queue *q, const struct pool_config *cfg,
 		    char *err, size_t errlen);
 
+/* What a stop could not finish gracefully. */
+struct pool_stopped {
+	unsigned	forced;		/* being served, cut off at the timeout */
+	unsigned	dropped;	/* still queued at the timeout, closed */
+};
+
 /*
- * Graceful stop (see above).  The caller must have closed the queue so no
- * worker takes a new connection.  Returns the number of connections that
- * had to be forced closed after timeout_ms.
+ * Graceful stop (see above), for up to timeout_ms.  The caller must have
+ * closed the queue to pushes (queue_close), so the workers exit once it
+ * is empty.
  */
-unsigned	 pool_stop(struct pool *p, unsigned timeout_ms);
+void		 pool_stop(struct pool *p, unsigned timeout_ms,
+		    struct pool_stopped *out);
 
 /* Free a stopped pool. */
 void		 pool_destroy(struct pool *p);

@@ -50,6 +50,7 @@ struct queue {
 
 static void	put(struct queue *, const struct conn *);
 static void	take(struct queue *, struct conn *);
+static enum queue_status take_any(struct queue *, struct conn *);
 static void	wait_not_full(struct queue *);
 
 /* Copy c into the tail slot and wake a worker if one sleeps.  Lock held,
@@ -202,13 +203,11 @@ queue_pop(struct queue *q, struct conn *out)
 		sync_wait(&q->not_empty, &q->lock);
 		q->pop_waiters--;
 	}
-	/* Closed wins over queued items: the closer drains them. */
-	if (q->closed)
-		st = QUEUE_CLOSED;
-	else {
-		take(q, out);
-		st = QUEUE_OK;
-	}
+	/*
+	 * Queued items outlive the close: a graceful stop serves the
+	 * connections already accepted (their clients may have sent frames).
+	 */
+	st = take_any(q, out);
 	sync_unlock(&q->lock);
 	return st;
 }
@@ -219,14 +218,19 @@ queue_drain_one(struct queue *q, struct conn *out)
 	enum queue_status	st;
 
 	sync_lock(&q->lock);
-	if (q->count == 0)
-		st = QUEUE_CLOSED;
-	else {
-		take(q, out);
-		st = QUEUE_OK;
-	}
+	st = take_any(q, out);
 	sync_unlock(&q->lock);
 	return st;
+}
+
+/* The head item if there is one (lock held), else QUEUE_CLOSED. */
+static enum queue_status
+take_any(struct queue *q, struct conn *out)
+{
+	if (q->count == 0)
+		return QUEUE_CLOSED;
+	take(q, out);
+	return QUEUE_OK;
 }
 
 void

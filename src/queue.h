@@ -42,15 +42,16 @@ enum queue_status	 queue_push(struct queue *q, const struct conn *c);
 /* Append c if a slot is free, else QUEUE_FULL at once. */
 enum queue_status	 queue_try_push(struct queue *q, const struct conn *c);
 /*
- * Take the oldest connection into *out, blocking while the queue is empty.
- * Returns QUEUE_CLOSED as soon as the queue is closed, even if items remain:
- * on shutdown workers stop taking new work and the closer drains the rest.
+ * Take the oldest connection into *out, blocking while the queue is empty
+ * and open.  After queue_close() the items still queued are handed out
+ * (a graceful stop serves them), then QUEUE_CLOSED.
  */
 enum queue_status	 queue_pop(struct queue *q, struct conn *out);
 /* Take the oldest item without blocking: QUEUE_OK, or QUEUE_CLOSED when the
  * queue is empty.  Works on an open or a closed queue (for draining). */
 enum queue_status	 queue_drain_one(struct queue *q, struct conn *out);
-/* Refuse further pushes and pops and wake every waiter. */
+/* Refuse further pushes, let pops drain what is queued, and wake every
+ * waiter. */
 void			 queue_close(struct queue *q);
 /* Items queued now (a snapshot). */
 size_t			 queue_length(struct queue *q);

@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "msgframe.h"
+#include "netutil.h"
 #include "testutil.h"
 
 #define KiB			1024u
@@ -89,7 +90,6 @@ struct goodset {
 	struct good		 g[GOOD_MAX];
 };
 
-static uint64_t	 xorshift(uint64_t *);
 static void	 good_note(struct good *, atomic_uint *, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 static int	 good_batch(struct good *, int, uint64_t *, unsigned char *,
@@ -105,22 +105,9 @@ static bool	 log_wait_line(struct server *, const char *, const char *,
 		    const char *, int);
 static void	 require_close_logged(struct server *, const char *,
 		    const char *, const char *);
-static size_t	 send_tolerant(int, const void *, size_t);
-static void	 set_timeouts(int, int);
 static uint64_t	 timed_echo(int, const void *, uint32_t, int);
 static void	 echo_newcomer(struct server *, int);
 static void	 echo_newcomer_retry(struct server *, int);
-static size_t	 make_garbage(unsigned char *, size_t, uint64_t, int);
-static size_t	 read_until_closed(int, unsigned char *, size_t, int);
-
-static uint64_t
-xorshift(uint64_t *x)
-{
-	*x ^= *x << 13;
-	*x ^= *x >> 7;
-	*x ^= *x << 17;
-	return *x;
-}
 
 /* Count a failure; the first one's description is kept for the report. */
 static void
@@ -153,14 +140,14 @@ good_batch(struct good *g, int fd, uint64_t *rng, unsigned char *out,
 	unsigned	 depth, n = 0, i;
 	int		 r;
 
-	depth = 1 + (unsigned)(xorshift(rng) % GOOD_PIPE);
+	depth = 1 + (unsigned)(tn_xorshift(rng) % GOOD_PIPE);
 	for (i = 0; i < depth; i++) {
-		lens[n] = (uint32_t)(xorshift(rng) % ((uint64_t)gs->size_max +
-		    1));
+		lens[n] = (uint32_t)(tn_xorshift(rng) %
+		    ((uint64_t)gs->size_max + 1));
 		if (n > 0 && off + lens[n] > GOOD_INFLIGHT)
 			break;
 		offs[n] = off;
-		tu_fill_random(out + off, lens[n], xorshift(rng));
+		tn_fill_random(out + off, lens[n], tn_xorshift(rng));
 		if (msgframe_send(fd, out + off, lens[n]) == -1) {
 			if (errno == EPIPE || errno == ECONNRESET)
 				good_note(g, &g->closed, "client %u: send: "
@@ -235,10 +222,10 @@ good_main(void *arg)
 	}
 	rng = 0x2545f4914f6cdd1dULL * (g->id + 1) + 0x9e37;
 	while (!atomic_load(&gs->stop)) {
-		if (fd == -1 && (fd = tu_try_connect(gs->port)) == -1) {
+		if (fd == -1 && (fd = tn_try_connect(gs->port)) == -1) {
 			good_note(g, &g->errors, "client %u: connect: %s",
 			    g->id, strerror(errno));
-			tu_sleep_ms(50);
+			tn_sleep_ms(50);
 			continue;
 		}
 		if (good_batch(g, fd, &rng, out, in) == -1) {
@@ -247,7 +234,7 @@ good_main(void *arg)
 			continue;
 		}
 		if (gs->pace_ms > 0)
-			tu_sleep_ms(gs->pace_ms);
+			tn_sleep_ms(gs->pace_ms);
 	}
 	if (fd != -1)
 		(void)close(fd);
@@ -281,19 +268,19 @@ goods_start(struct goodset *gs, int port, unsigned n, uint32_t size_max,
 		ck_assert_msg(pthread_create(&gs->g[i].tid, NULL, good_main,
 		    &gs->g[i]) == 0, "pthread_create failed");
 	}
-	deadline = tu_now_ms() + GOOD_START_MS;
+	deadline = tn_now_ms() + GOOD_START_MS;
 	for (;;) {
 		for (i = 0, ready = 0; i < n; i++)
 			if (atomic_load(&gs->g[i].frames) > 0)
 				ready++;
 		if (ready == n)
 			return;
-		if (tu_now_ms() >= deadline) {
+		if (tn_now_ms() >= deadline) {
 			atomic_store(&gs->stop, true);
 			ck_abort_msg("only %u of %u well-behaved clients got an "
 			    "echo within %d ms", ready, n, GOOD_START_MS);
 		}
-		tu_sleep_ms(5);
+		tn_sleep_ms(5);
 	}
 }
 
@@ -314,12 +301,12 @@ goods_require_progress(struct goodset *gs, uint64_t since, const char *when)
 {
 	uint64_t	deadline;
 
-	deadline = tu_now_ms() + GOOD_PROGRESS_MS;
+	deadline = tn_now_ms() + GOOD_PROGRESS_MS;
 	while (goods_frames(gs) <= since) {
-		ck_assert_msg(tu_now_ms() < deadline, "well-behaved clients "
+		ck_assert_msg(tn_now_ms() < deadline, "well-behaved clients "
 		    "made no progress %s (%llu frames)", when,
 		    (unsigned long long)since);
-		tu_sleep_ms(5);
+		tn_sleep_ms(5);
 	}
 }
 
@@ -371,7 +358,7 @@ log_wait_line(struct server *s, const char *a, const char *b, const char *c,
 	char		*log, *line, *end;
 	bool		 found;
 
-	deadline = tu_now_ms() + (uint64_t)timeout_ms;
+	deadline = tn_now_ms() + (uint64_t)timeout_ms;
 	for (;;) {
 		found = false;
 		log = server_log_read(s);
@@ -386,9 +373,9 @@ log_wait_line(struct server *s, const char *a, const char *b, const char *c,
 		free(log);
 		if (found)
 			return true;
-		if (tu_now_ms() >= deadline)
+		if (tn_now_ms() >= deadline)
 			return false;
-		tu_sleep_ms(10);
+		tn_sleep_ms(10);
 	}
 }
 
@@ -411,41 +398,6 @@ require_close_logged(struct server *s, const char *addr, const char *b,
 
 /* --- Hostile-side helpers -------------------------------------------- */
 
-/*
- * Write what the server lets us write: a hostile client expects to be cut
- * off, so EPIPE/ECONNRESET end the write quietly.  Returns bytes written.
- */
-static size_t
-send_tolerant(int fd, const void *buf, size_t len)
-{
-	const unsigned char	*p = buf;
-	size_t			 off = 0;
-	ssize_t			 n;
-
-	while (off < len) {
-		n = send(fd, p + off, len - off, MSG_NOSIGNAL);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-	}
-	return off;
-}
-
-static void
-set_timeouts(int fd, int ms)
-{
-	struct timeval	tv;
-
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	ck_assert(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
-	    sizeof(tv)) == 0);
-	ck_assert(setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv,
-	    sizeof(tv)) == 0);
-}
-
 /* One verified round trip on fd; returns how long it took, in ms. */
 static uint64_t
 timed_echo(int fd, const void *payload, uint32_t len, int timeout_ms)
@@ -455,10 +407,10 @@ timed_echo(int fd, const void *payload, uint32_t len, int timeout_ms)
 	size_t		 got = 0;
 	int		 r;
 
-	set_timeouts(fd, timeout_ms);
+	ck_assert(netutil_set_timeouts(fd, timeout_ms) == 0);
 	buf = malloc(len + 1);
 	ck_assert(buf != NULL);
-	t0 = tu_now_ms();
+	t0 = tn_now_ms();
 	ck_assert_msg(msgframe_send(fd, payload, len) == 0, "send: %s",
 	    strerror(errno));
 	r = msgframe_recv(fd, buf, len, &got);
@@ -467,7 +419,7 @@ timed_echo(int fd, const void *payload, uint32_t len, int timeout_ms)
 	ck_assert_msg(got == len && (len == 0 || memcmp(buf, payload,
 	    len) == 0), "the echo differs");
 	free(buf);
-	return tu_now_ms() - t0;
+	return tn_now_ms() - t0;
 }
 
 /* A new client is served promptly: an echo within timeout_ms. */
@@ -478,7 +430,7 @@ echo_newcomer(struct server *s, int timeout_ms)
 	uint64_t	ms;
 	int		fd;
 
-	tu_fill_random(p, sizeof(p), 77);
+	tn_fill_random(p, sizeof(p), 77);
 	fd = tu_connect(s->port);
 	ms = timed_echo(fd, p, sizeof(p), timeout_ms + 5000);
 	ck_assert_msg(ms <= (uint64_t)timeout_ms, "a new client waited %llu "
@@ -500,13 +452,13 @@ echo_newcomer_retry(struct server *s, int timeout_ms)
 	size_t		got;
 	int		fd, r, tries = 0;
 
-	tu_fill_random(p, sizeof(p), 78);
-	t0 = tu_now_ms();
+	tn_fill_random(p, sizeof(p), 78);
+	t0 = tn_now_ms();
 	deadline = t0 + (uint64_t)timeout_ms;
 	for (;;) {
 		tries++;
 		fd = tu_connect(s->port);
-		set_timeouts(fd, timeout_ms + 5000);
+		ck_assert(netutil_set_timeouts(fd, timeout_ms + 5000) == 0);
 		got = 0;
 		r = -1;
 		if (msgframe_send(fd, p, sizeof(p)) == 0)
@@ -516,81 +468,16 @@ echo_newcomer_retry(struct server *s, int timeout_ms)
 			break;
 		ck_assert_msg(r == 0 || errno == ECONNRESET || errno == EPIPE,
 		    "new client: %s", msgframe_strerror(errno));
-		ck_assert_msg(tu_now_ms() < deadline, "no new client served "
+		ck_assert_msg(tn_now_ms() < deadline, "no new client served "
 		    "within %d ms (%d attempts, each closed unanswered)",
 		    timeout_ms, tries);
-		tu_sleep_ms(50);
+		tn_sleep_ms(50);
 	}
 	ck_assert_msg(got == sizeof(p) && memcmp(back, p, got) == 0,
 	    "the echo differs");
-	ck_assert_msg(tu_now_ms() - t0 <= (uint64_t)timeout_ms, "a new client "
+	ck_assert_msg(tn_now_ms() - t0 <= (uint64_t)timeout_ms, "a new client "
 	    "waited %llu ms for its echo (limit %d ms)",
-	    (unsigned long long)(tu_now_ms() - t0), timeout_ms);
-}
-
-/*
- * cap bytes of garbage from seed:
- *   kind 0  uniformly random bytes;
- *   kind 1  mostly valid frames of random small lengths, with a few random
- *           bytes slipped in now and then (framing lost from there on);
- *   kind 2  valid frames of random lengths (up to 48 KiB), the last one cut
- *           off by the end of the stream.
- */
-static size_t
-make_garbage(unsigned char *buf, size_t cap, uint64_t seed, int kind)
-{
-	uint64_t	rng = seed * 0x9e3779b97f4a7c15ULL + 1;
-	uint32_t	len;
-	size_t		off = 0, noise;
-
-	if (kind == 0) {
-		tu_fill_random(buf, cap, seed);
-		return cap;
-	}
-	while (off + MSGFRAME_HEADER_SIZE < cap) {
-		if (kind == 1 && xorshift(&rng) % 8 == 0) {
-			noise = 1 + xorshift(&rng) % 7;
-			if (noise > cap - off)
-				noise = cap - off;
-			tu_fill_random(buf + off, noise, xorshift(&rng));
-			off += noise;
-			continue;
-		}
-		len = (uint32_t)(xorshift(&rng) % (kind == 1 ? 2048 :
-		    48 * KiB));
-		msgframe_encode_header(buf + off, len);
-		off += MSGFRAME_HEADER_SIZE;
-		if (len > cap - off)
-			len = (uint32_t)(cap - off);
-		tu_fill_random(buf + off, len, xorshift(&rng));
-		off += len;
-	}
-	tu_fill_random(buf + off, cap - off, xorshift(&rng));
-	return cap;
-}
-
-/* Read into buf until the peer closes (or timeout_ms); bytes read. */
-static size_t
-read_until_closed(int fd, unsigned char *buf, size_t cap, int timeout_ms)
-{
-	uint64_t	deadline;
-	size_t		off = 0;
-	ssize_t		n;
-
-	set_timeouts(fd, 200);
-	deadline = tu_now_ms() + (uint64_t)timeout_ms;
-	while (off < cap && tu_now_ms() < deadline) {
-		n = recv(fd, buf + off, cap - off, 0);
-		if (n > 0) {
-			off += (size_t)n;
-			continue;
-		}
-		if (n == -1 && (errno == EINTR || errno == EAGAIN ||
-		    errno == EWOULDBLOCK))
-			continue;
-		break;		/* end of stream or reset */
-	}
-	return off;
+	    (unsigned long long)(tn_now_ms() - t0), timeout_ms);
 }
 
 /* --- Frame headers at and beyond the limit --------------------------- */
@@ -627,16 +514,16 @@ START_TEST(test_header_zero_and_max)
 	wire = malloc(3 * MSGFRAME_HEADER_SIZE + (size_t)max);
 	back = malloc(3 * MSGFRAME_HEADER_SIZE + (size_t)max);
 	ck_assert(p != NULL && wire != NULL && back != NULL);
-	tu_fill_random(p, max, 1000 + _i);
+	tn_fill_random(p, max, 1000 + _i);
 
 	fd = tu_connect(s.port);
 	tu_echo_check(fd, NULL, 0);
 	tu_echo_check(fd, p, max);
 	tu_echo_check(fd, NULL, 0);
 	/* 0, max, 0 in a single write: the echo must split them right. */
-	off += tu_put_frame(wire + off, NULL, 0);
-	off += tu_put_frame(wire + off, p, max);
-	off += tu_put_frame(wire + off, NULL, 0);
+	off += tn_put_frame(wire + off, NULL, 0);
+	off += tn_put_frame(wire + off, p, max);
+	off += tn_put_frame(wire + off, NULL, 0);
 	ck_assert(msgframe_write_full(fd, wire, off) == 0);
 	n = (size_t)msgframe_read_full(fd, back, off);
 	ck_assert_msg(n == off, "pipelined 0/max/0: %zu of %zu bytes came "
@@ -680,13 +567,13 @@ START_TEST(test_oversize_header)
 	server_start(&s, args);
 	goods_start(&gs, s.port, 3, 64 * KiB, 0);
 	/* Let every worker buffer the good clients touch become resident. */
-	tu_sleep_ms(200);
+	tn_sleep_ms(200);
 	rss0 = server_rss_kib(&s);
 	seen = goods_frames(&gs);
 
 	wire = malloc(MSGFRAME_HEADER_SIZE + 256 * KiB);
 	ck_assert(wire != NULL);
-	tu_fill_random(p, sizeof(p), 5);
+	tn_fill_random(p, sizeof(p), 5);
 	for (i = 0; i < 20; i++) {
 		fd = tu_connect(s.port);
 		local_addr(fd, addr, sizeof(addr));
@@ -699,11 +586,11 @@ START_TEST(test_oversize_header)
 		off = MSGFRAME_HEADER_SIZE;
 		if (i % 2 == 1) {
 			/* Go on sending "the payload", as if it were valid. */
-			tu_fill_random(wire + off, 256 * KiB, (uint64_t)i);
+			tn_fill_random(wire + off, 256 * KiB, (uint64_t)i);
 			off += 256 * KiB;
 		}
-		(void)send_tolerant(fd, wire, off);
-		ck_assert_msg(tu_wait_closed(fd, CLOSE_WAIT_MS),
+		(void)tn_send_tolerant(fd, wire, off, 0, NULL);
+		ck_assert_msg(tn_wait_closed(fd, CLOSE_WAIT_MS),
 		    "connection still open %d ms after a header announcing "
 		    "%lu bytes", CLOSE_WAIT_MS, (unsigned long)announce);
 		close(fd);
@@ -758,7 +645,8 @@ START_TEST(test_garbage)
 	ck_assert(junk != NULL && back != NULL);
 
 	for (i = 0; i < GARBAGE_STREAMS; i++) {
-		make_garbage(junk, GARBAGE_LEN, (uint64_t)i + 1, i % 3);
+		tn_make_garbage(junk, GARBAGE_LEN, (uint64_t)i + 1, i % 3,
+		    64 * KiB);
 		rc = msgframe_scan(junk, GARBAGE_LEN, 64 * KiB, &sc);
 		if (rc == -1)
 			why = "oversize frame";
@@ -771,17 +659,17 @@ START_TEST(test_garbage)
 
 		fd = tu_connect(s.port);
 		local_addr(fd, addr, sizeof(addr));
-		(void)send_tolerant(fd, junk, GARBAGE_LEN);
+		(void)tn_send_tolerant(fd, junk, GARBAGE_LEN, 0, NULL);
 		/* Our end of stream turns a partial frame into "protocol". */
 		(void)shutdown(fd, SHUT_WR);
-		got = read_until_closed(fd, back, GARBAGE_LEN + 1,
-		    CLOSE_WAIT_MS);
+		got = tn_read_until_closed(fd, back, GARBAGE_LEN + 1,
+		    CLOSE_WAIT_MS, NULL);
 		ck_assert_msg(got == sc.complete, "garbage stream %d: %zu "
 		    "bytes echoed, expected the %zu bytes of its %zu whole "
 		    "frames", i, got, sc.complete, sc.frames);
 		ck_assert_msg(memcmp(back, junk, got) == 0, "garbage stream "
 		    "%d: the echo differs from the frames sent", i);
-		ck_assert_msg(tu_wait_closed(fd, CLOSE_WAIT_MS),
+		ck_assert_msg(tn_wait_closed(fd, CLOSE_WAIT_MS),
 		    "garbage stream %d: connection not closed", i);
 		close(fd);
 		if (why != NULL)
@@ -825,12 +713,12 @@ START_TEST(test_reset_inside_frame)
 	server_start(&s, args);
 	goods_start(&gs, s.port, 3, 16 * KiB, 0);
 	seen = goods_frames(&gs);
-	tu_fill_random(p, sizeof(p), 9);
+	tn_fill_random(p, sizeof(p), 9);
 	if (_i == 0) {
 		msgframe_encode_header(wire, 1000);
 		len = 2;
 	} else
-		len = tu_put_frame(wire, p, 1000) - 500;
+		len = tn_put_frame(wire, p, 1000) - 500;
 
 	for (i = 0; i < 10; i++) {
 		fd = tu_connect(s.port);
@@ -839,8 +727,8 @@ START_TEST(test_reset_inside_frame)
 			tu_echo_check(fd, p, 10);
 		ck_assert(msgframe_write_full(fd, wire, len) == 0);
 		if (i % 2 == 0)
-			tu_sleep_ms(50);	/* the server is inside the frame */
-		tu_close_reset(fd);
+			tn_sleep_ms(50);	/* the server is inside the frame */
+		tn_close_reset(fd);
 	}
 	for (i = 0; i < 10; i++)
 		require_close_logged(&s, addr[i], "connection reset",
@@ -887,7 +775,7 @@ dripper_main(void *arg)
 		}
 		atomic_fetch_add(&d->sent, 1);
 		for (t = 0; t < DRIP_MS && !atomic_load(d->stop); t += 20)
-			tu_sleep_ms(20);
+			tn_sleep_ms(20);
 	}
 	return NULL;
 }
@@ -938,10 +826,10 @@ START_TEST(test_slowloris)
 		ck_assert(pthread_create(&d[i].tid, NULL, dripper_main,
 		    &d[i]) == 0);
 	}
-	tu_sleep_ms(100);
+	tn_sleep_ms(100);
 
 	/* The newcomer: queued behind all of them. */
-	tu_fill_random(p, sizeof(p), 3);
+	tn_fill_random(p, sizeof(p), 3);
 	fd = tu_connect(s.port);
 	ms = timed_echo(fd, p, sizeof(p), bound + 5000);
 	close(fd);
@@ -955,7 +843,7 @@ START_TEST(test_slowloris)
 		require_close_logged(&s, daddr[i], "I/O timeout", NULL);
 	/* The server closed them: our side sees it too. */
 	for (i = 0; i < SILENT; i++) {
-		ck_assert_msg(tu_wait_closed(silent[i], CLOSE_WAIT_MS),
+		ck_assert_msg(tn_wait_closed(silent[i], CLOSE_WAIT_MS),
 		    "silent client %d still connected", i);
 		close(silent[i]);
 	}
@@ -1002,7 +890,7 @@ nonreader_main(void *arg)
 		nr->err = ENOMEM;
 		return NULL;
 	}
-	tu_fill_random(p, nr->frame, nr->frame);
+	tn_fill_random(p, nr->frame, nr->frame);
 	while (nr->sent < NONREADER_MAX) {
 		if (msgframe_send(nr->fd, p, nr->frame) == -1) {
 			nr->err = errno;
@@ -1034,7 +922,7 @@ START_TEST(test_non_reader)
 
 	server_start(&s, args);
 	goods_start(&gs, s.port, 2, 64 * KiB, 0);
-	tu_sleep_ms(100);
+	tn_sleep_ms(100);
 	rss0 = server_rss_kib(&s);
 	seen = goods_frames(&gs);
 
@@ -1086,43 +974,22 @@ struct stormer {
 
 static void	*stormer_main(void *);
 
-/*
- * Connections opened and dropped as fast as possible, four ways: closed
- * at once, reset at once, closed after half a header, reset inside a
- * payload.
- */
+/* Connections opened and dropped as fast as possible, the four ways of
+ * tn_drop() in turn. */
 static void *
 stormer_main(void *arg)
 {
 	struct stormer	*st = arg;
-	unsigned char	 wire[MSGFRAME_HEADER_SIZE + 8];
 	unsigned	 i;
 	int		 fd;
 
-	msgframe_encode_header(wire, 100);
-	memset(wire + MSGFRAME_HEADER_SIZE, 'q', 8);
 	for (i = 0; i < STORM_PER; i++) {
-		if ((fd = tu_try_connect(st->port)) == -1) {
+		if ((fd = tn_try_connect(st->port)) == -1) {
 			st->failed++;
 			st->err = errno;
 			continue;
 		}
-		switch ((i + st->id) % 4) {
-		case 0:
-			close(fd);
-			break;
-		case 1:
-			tu_close_reset(fd);
-			break;
-		case 2:
-			(void)send_tolerant(fd, wire, 2);
-			close(fd);
-			break;
-		default:
-			(void)send_tolerant(fd, wire, sizeof(wire));
-			tu_close_reset(fd);
-			break;
-		}
+		tn_drop(fd, i + st->id);
 		st->done++;
 	}
 	return NULL;
@@ -1167,24 +1034,24 @@ START_TEST(test_connect_close_storm)
 	ck_assert_msg(server_alive(&s), "server died in the storm");
 
 	/* Every storm connection reaches accept(), a little later. */
-	deadline = tu_now_ms() + 15000;
+	deadline = tn_now_ms() + 15000;
 	for (;;) {
 		line = server_stats_line(&s);
-		accepted = tu_stat_value(line, "accepted");
+		accepted = tn_stat_value(line, "accepted");
 		free(line);
 		if (accepted >= STORM_THREADS * STORM_PER ||
-		    tu_now_ms() >= deadline)
+		    tn_now_ms() >= deadline)
 			break;
-		tu_sleep_ms(100);
+		tn_sleep_ms(100);
 	}
 	ck_assert_msg(accepted >= STORM_THREADS * STORM_PER, "stats: "
 	    "accepted=%ld after %d connections", accepted,
 	    STORM_THREADS * STORM_PER);
 	echo_newcomer(&s, 5000);
 
-	deadline = tu_now_ms() + LOG_WAIT_MS;
-	while ((n = server_fd_count(&s)) > base && tu_now_ms() < deadline)
-		tu_sleep_ms(20);
+	deadline = tn_now_ms() + LOG_WAIT_MS;
+	while ((n = server_fd_count(&s)) > base && tn_now_ms() < deadline)
+		tn_sleep_ms(20);
 	ck_assert_msg(n <= base, "server had %d descriptors before the storm "
 	    "and still %d after", base, n);
 
@@ -1228,9 +1095,9 @@ START_TEST(test_fd_exhaustion)
 	goods_start(&gs, s.port, 2, 4 * KiB, 20);
 	seen = goods_frames(&gs);
 
-	t0 = tu_now_ms();
+	t0 = tn_now_ms();
 	for (i = 0; i < FD_CLIENTS; i++) {
-		fds[i] = tu_try_connect(s.port);
+		fds[i] = tn_try_connect(s.port);
 		ck_assert_msg(fds[i] != -1, "client %d of %d: connect: %s", i,
 		    FD_CLIENTS, strerror(errno));
 	}
@@ -1241,14 +1108,14 @@ START_TEST(test_fd_exhaustion)
 
 	/* No spinning while out of descriptors. */
 	cpu0 = server_cpu_ms(&s);
-	tu_sleep_ms(2000);
+	tn_sleep_ms(2000);
 	cpu1 = server_cpu_ms(&s);
 	ck_assert_msg(cpu1 - cpu0 < 500, "server used %ld ms of CPU in 2 s "
 	    "while out of descriptors", cpu1 - cpu0);
 
 	/* At most about one warning a second. */
 	warnings = server_log_count(&s, FD_WARNING);
-	elapsed_s = (long)((tu_now_ms() - t0) / 1000);
+	elapsed_s = (long)((tn_now_ms() - t0) / 1000);
 	ck_assert_msg(warnings <= elapsed_s + 2, "%d \"%s\" warnings in %ld s",
 	    warnings, FD_WARNING, elapsed_s);
 	ck_assert_msg(server_alive(&s), "server died out of descriptors");
@@ -1302,12 +1169,5 @@ hostile_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 nfailed;
-
-	sr = srunner_create(hostile_suite());
-	srunner_run_all(sr, CK_ENV);
-	nfailed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nfailed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tu_run_suite(hostile_suite());
 }

@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "msgframe.h"
+#include "testutil.h"
 
 #define BIG_FRAME	(1024 * 1024)
 #define BIG_COUNT	4
@@ -1472,12 +1473,5 @@ msgframe_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(msgframe_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tu_run_suite(msgframe_suite());
 }

@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "queue.h"
+#include "testutil.h"
 
 /* How long a thread must stay blocked to count as blocked. */
 #define BLOCK_MS	100
@@ -592,20 +593,24 @@ START_TEST(test_pop_after_close_then_drain)
 	}
 	queue_close(q);
 
-	/* Closed wins over queued items, and every entry point refuses. */
-	ck_assert_int_eq(queue_pop(q, &out), QUEUE_CLOSED);
+	/* Closing refuses every push; pops still drain, oldest first. */
 	ck_assert_int_eq(queue_push(q, &c), QUEUE_CLOSED);
 	ck_assert_int_eq(queue_try_push(q, &c), QUEUE_CLOSED);
 	ck_assert_int_eq(queue_wait_space(q), QUEUE_CLOSED);
 	ck_assert_uint_eq(queue_length(q), 5);
 	queue_close(q);		/* idempotent */
 
-	for (i = 0; i < 5; i++) {
+	ck_assert_int_eq(queue_pop(q, &out), QUEUE_OK);
+	ck_assert_int_eq(out.fd, 100);
+	ck_assert_uint_eq(out.accepted_ns, 0);
+	for (i = 1; i < 5; i++) {
 		ck_assert_int_eq(queue_drain_one(q, &out), QUEUE_OK);
 		ck_assert_int_eq(out.fd, 100 + i);
 		ck_assert_uint_eq(out.accepted_ns, (uint64_t)i);
 	}
 	ck_assert_uint_eq(queue_length(q), 0);
+	/* Empty and closed: pop no longer blocks. */
+	ck_assert_int_eq(queue_pop(q, &out), QUEUE_CLOSED);
 	ck_assert_int_eq(queue_drain_one(q, &out), QUEUE_CLOSED);
 	ck_assert_int_eq(queue_drain_one(q, &out), QUEUE_CLOSED);
 	queue_destroy(q);
@@ -713,12 +718,5 @@ queue_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(queue_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tu_run_suite(queue_suite());
 }

@@ -102,15 +102,15 @@ log_wait_line(struct server *s, const char *a, const char *b, int timeout_ms)
 	uint64_t	 deadline;
 	char		*line;
 
-	deadline = tu_now_ms() + (uint64_t)timeout_ms;
+	deadline = tn_now_ms() + (uint64_t)timeout_ms;
 	for (;;) {
 		if ((line = log_line_with(s, a, b)) != NULL) {
 			free(line);
 			return true;
 		}
-		if (tu_now_ms() >= deadline)
+		if (tn_now_ms() >= deadline)
 			return false;
-		tu_sleep_ms(10);
+		tn_sleep_ms(10);
 	}
 }
 
@@ -199,7 +199,7 @@ wait_close_ms(struct server *s, int fd, const char *reason,
 	char	*line;
 	int64_t	 t;
 
-	ck_assert_msg(tu_wait_closed(fd, timeout_ms), "connection still "
+	ck_assert_msg(tn_wait_closed(fd, timeout_ms), "connection still "
 	    "open %d ms after the wait for \"%s\" began", timeout_ms, reason);
 	require_close_logged(s, reason, addr);
 	line = log_line_with(s, reason, addr);
@@ -218,19 +218,19 @@ require_stat(struct server *s, const char *key, long want)
 	char		*line;
 	long		 v;
 
-	deadline = tu_now_ms() + LOG_WAIT_MS;
+	deadline = tn_now_ms() + LOG_WAIT_MS;
 	for (;;) {
 		line = server_stats_line(s);
-		v = tu_stat_value(line, key);
+		v = tn_stat_value(line, key);
 		if (v == want || v > want || v == -1 ||
-		    tu_now_ms() >= deadline) {
+		    tn_now_ms() >= deadline) {
 			ck_assert_msg(v == want, "stats %s=%ld, expected %ld "
 			    "in \"%s\"", key, v, want, line);
 			free(line);
 			return;
 		}
 		free(line);
-		tu_sleep_ms(50);
+		tn_sleep_ms(50);
 	}
 }
 
@@ -297,15 +297,6 @@ echo_once(int fd, const unsigned char *out, uint32_t len, unsigned char *in,
 	return ECHO_OK;
 }
 
-static uint64_t
-xorshift(uint64_t *x)
-{
-	*x ^= *x << 13;
-	*x ^= *x >> 7;
-	*x ^= *x << 17;
-	return *x;
-}
-
 /* A client thread doing round trips of pseudorandom frames. */
 struct looper {
 	pthread_t		 tid;
@@ -340,21 +331,22 @@ looper_main(void *arg)
 		goto done;
 	}
 	fd = l->fd;
-	if (fd == -1 && (fd = tu_try_connect(l->port)) == -1) {
+	if (fd == -1 && (fd = tn_try_connect(l->port)) == -1) {
 		l->result = ECHO_ERROR;
 		l->err = errno;
 		goto done;
 	}
 	l->fd = fd;
 	rng = 0x1234567ULL + l->id * 0x9e3779b97f4a7c15ULL;
-	deadline = tu_now_ms() + (uint64_t)l->deadline_ms;
+	deadline = tn_now_ms() + (uint64_t)l->deadline_ms;
 	while (l->rounds_max == 0 || l->rounds < l->rounds_max) {
 		if ((l->stop != NULL &&
 		    __atomic_load_n(l->stop, __ATOMIC_RELAXED)) ||
-		    tu_now_ms() >= deadline)
+		    tn_now_ms() >= deadline)
 			break;
-		len = (uint32_t)(xorshift(&rng) % ((uint64_t)l->size_max + 1));
-		tu_fill_random(out, len, xorshift(&rng));
+		len = (uint32_t)(tn_xorshift(&rng) %
+		    ((uint64_t)l->size_max + 1));
+		tn_fill_random(out, len, tn_xorshift(&rng));
 		l->result = echo_once(fd, out, len, in, l->size_max, &l->err);
 		if (l->result != ECHO_OK)
 			break;
@@ -442,7 +434,7 @@ START_TEST(test_echo_sizes)
 		for (i = 0; i < n; i++) {
 			uint32_t len = echo_sizes[pass == 0 ? i : n - 1 - i];
 
-			tu_fill_random(buf, len, len * 2 + (uint64_t)pass);
+			tn_fill_random(buf, len, len * 2 + (uint64_t)pass);
 			tu_echo_check(fd, buf, len);
 		}
 	}
@@ -462,28 +454,28 @@ START_TEST(test_echo_split_and_coalesced)
 
 	server_start(&s, NULL);
 	fd = tu_connect(s.port);
-	tu_fill_random(payload, sizeof(payload), 7);
+	tn_fill_random(payload, sizeof(payload), 7);
 
 	/* One frame, header byte by byte, payload in growing chunks. */
-	len = tu_put_frame(wire, payload, sizeof(payload));
+	len = tn_put_frame(wire, payload, sizeof(payload));
 	for (off = 0, chunk = 1; off < len; off += chunk) {
 		if (off < MSGFRAME_HEADER_SIZE)
 			chunk = 1;
 		else if ((chunk = chunk * 2) > len - off)
 			chunk = len - off;
 		send_raw(fd, wire + off, chunk);
-		tu_sleep_ms(2);
+		tn_sleep_ms(2);
 	}
 	recv_expect(fd, payload, sizeof(payload));
 
 	/* Three frames and a half in one write, then the other half. */
 	off = 0;
 	for (i = 0; i < 4; i++)
-		off += tu_put_frame(wire + off, payload, 100 * (uint32_t)i);
+		off += tn_put_frame(wire + off, payload, 100 * (uint32_t)i);
 	send_raw(fd, wire, off - 150);
 	for (i = 0; i < 3; i++)
 		recv_expect(fd, payload, 100 * (uint32_t)i);
-	tu_sleep_ms(20);
+	tn_sleep_ms(20);
 	send_raw(fd, wire + off - 150, 150);
 	recv_expect(fd, payload, 300);
 
@@ -515,7 +507,7 @@ pipeline_writer_main(void *arg)
 	unsigned		 i;
 
 	for (i = 0; i < PIPELINE_FRAMES; i++) {
-		tu_fill_random(buf, pipeline_len(i), i);
+		tn_fill_random(buf, pipeline_len(i), i);
 		if (msgframe_send(w->fd, buf, pipeline_len(i)) == -1) {
 			w->err = errno;
 			break;
@@ -543,7 +535,7 @@ START_TEST(test_echo_pipelined)
 		r = msgframe_recv(w.fd, got, sizeof(got), &len);
 		if (r != 1)
 			break;
-		tu_fill_random(want, pipeline_len(i), i);
+		tn_fill_random(want, pipeline_len(i), i);
 		if (len != pipeline_len(i) || memcmp(got, want, len) != 0)
 			break;
 	}
@@ -613,11 +605,11 @@ START_TEST(test_many_connections_no_leak)
 		if (i % 2 == 0)
 			close(fd);
 		else
-			tu_close_reset(fd);
+			tn_close_reset(fd);
 	}
-	deadline = tu_now_ms() + LOG_WAIT_MS;
-	while ((n = server_fd_count(&s)) > base && tu_now_ms() < deadline)
-		tu_sleep_ms(20);
+	deadline = tn_now_ms() + LOG_WAIT_MS;
+	while ((n = server_fd_count(&s)) > base && tn_now_ms() < deadline)
+		tn_sleep_ms(20);
 	ck_assert_msg(n <= base, "server had %d descriptors before 200 "
 	    "connections and %d after", base, n);
 	ck_assert(server_alive(&s));
@@ -643,18 +635,18 @@ START_TEST(test_oversize_closes_only_that)
 	server_start(&s, args);
 	a = tu_connect(s.port);
 	b = tu_connect(s.port);
-	tu_fill_random(p, sizeof(p), 1);
+	tn_fill_random(p, sizeof(p), 1);
 	tu_echo_check(b, p, sizeof(p));
 	tu_local_addr(a, addr, sizeof(addr));
 
-	off += tu_put_frame(wire + off, p, 10);
-	off += tu_put_frame(wire + off, p, 20);
+	off += tn_put_frame(wire + off, p, 10);
+	off += tn_put_frame(wire + off, p, 20);
 	msgframe_encode_header(wire + off, 1025);
 	off += MSGFRAME_HEADER_SIZE;
 	send_raw(a, wire, off);
 	recv_expect(a, p, 10);
 	recv_expect(a, p, 20);
-	ck_assert_msg(tu_wait_closed(a, LOG_WAIT_MS),
+	ck_assert_msg(tn_wait_closed(a, LOG_WAIT_MS),
 	    "connection still open after an oversize header");
 	require_close_logged(&s, "oversize frame", addr);
 
@@ -680,7 +672,7 @@ START_TEST(test_oversize_boundaries)
 
 	server_start(&s, args);
 	fd = tu_connect(s.port);
-	tu_fill_random(p, sizeof(p), 1024);
+	tn_fill_random(p, sizeof(p), 1024);
 	tu_echo_check(fd, p, 1024);
 	tu_echo_check(fd, p, 1023);
 	tu_echo_check(fd, p, 1024);
@@ -691,7 +683,7 @@ START_TEST(test_oversize_boundaries)
 		tu_local_addr(fd, addr, sizeof(addr));
 		msgframe_encode_header(hdr, bad[i]);
 		send_raw(fd, hdr, sizeof(hdr));
-		ck_assert_msg(tu_wait_closed(fd, LOG_WAIT_MS),
+		ck_assert_msg(tn_wait_closed(fd, LOG_WAIT_MS),
 		    "header announcing %u: connection still open", bad[i]);
 		require_close_logged(&s, "oversize frame", addr);
 		close(fd);
@@ -717,7 +709,7 @@ eof_inside(const unsigned char *prefix, size_t len)
 	tu_echo_check(fd, p, sizeof(p));
 	send_raw(fd, prefix, len);
 	ck_assert(shutdown(fd, SHUT_WR) == 0);
-	ck_assert_msg(tu_wait_closed(fd, LOG_WAIT_MS),
+	ck_assert_msg(tn_wait_closed(fd, LOG_WAIT_MS),
 	    "server kept the connection open after EOF inside a frame");
 	require_close_logged(&s, "ended inside a frame", addr);
 	require_stat(&s, "closed_protocol", 1);
@@ -738,7 +730,7 @@ START_TEST(test_eof_inside_payload)
 	unsigned char	wire[4 + 50];
 
 	msgframe_encode_header(wire, 100);
-	tu_fill_random(wire + 4, 50, 3);
+	tn_fill_random(wire + 4, 50, 3);
 	eof_inside(wire, sizeof(wire));
 }
 END_TEST
@@ -754,13 +746,13 @@ START_TEST(test_eof_at_boundary)
 	server_start(&s, NULL);
 	fd = tu_connect(s.port);
 	tu_local_addr(fd, addr, sizeof(addr));
-	tu_fill_random(p, sizeof(p), 16);
+	tn_fill_random(p, sizeof(p), 16);
 	tu_echo_check(fd, p, sizeof(p));
 	ck_assert(shutdown(fd, SHUT_WR) == 0);
-	ck_assert_msg(tu_wait_closed(fd, LOG_WAIT_MS),
+	ck_assert_msg(tn_wait_closed(fd, LOG_WAIT_MS),
 	    "server kept the connection open after a clean EOF");
 	close(fd);
-	tu_sleep_ms(100);
+	tn_sleep_ms(100);
 	line = log_line_with(&s, "ended inside a frame", addr);
 	ck_assert_msg(line == NULL, "clean EOF logged as \"%s\"", line);
 	server_stop_clean(&s);
@@ -780,7 +772,7 @@ START_TEST(test_reset_logged)
 	fd = tu_connect(s.port);
 	tu_local_addr(fd, addr[0], sizeof(addr[0]));
 	tu_echo_check(fd, p, sizeof(p));
-	tu_close_reset(fd);
+	tn_close_reset(fd);
 	require_close_logged(&s, "connection reset", addr[0]);
 
 	/* A reset in the middle of a frame. */
@@ -790,8 +782,8 @@ START_TEST(test_reset_logged)
 	msgframe_encode_header(wire, 100);
 	memset(wire + 4, 'x', 10);
 	send_raw(fd, wire, sizeof(wire));
-	tu_sleep_ms(50);
-	tu_close_reset(fd);
+	tn_sleep_ms(50);
+	tn_close_reset(fd);
 	require_close_logged(&s, "connection reset", addr[1]);
 	require_stat(&s, "closed_reset", 2);
 
@@ -842,20 +834,20 @@ START_TEST(test_idle_timeout_active)
 	server_start(&s, args);
 	fd = tu_connect(s.port);
 	tu_local_addr(fd, addr, sizeof(addr));
-	t0 = last = tu_now_ms();
-	for (i = 0; tu_now_ms() - t0 < 2100; i++) {
-		tu_fill_random(p, sizeof(p), (uint64_t)i);
-		gap = tu_now_ms() - last;
+	t0 = last = tn_now_ms();
+	for (i = 0; tn_now_ms() - t0 < 2100; i++) {
+		tn_fill_random(p, sizeof(p), (uint64_t)i);
+		gap = tn_now_ms() - last;
 		if (gap > worst)
 			worst = gap;
 		r = echo_once(fd, p, sizeof(p), back, sizeof(back), &e);
-		last = tu_now_ms();
+		last = tn_now_ms();
 		ck_assert_msg(r == ECHO_OK, "frame %d, %llu ms in: %s (%s); "
 		    "the longest pause between frames was %llu ms, "
 		    "--idle-timeout 1", i, (unsigned long long)(last - t0),
 		    echo_result_str(r), strerror(e),
 		    (unsigned long long)worst);
-		tu_sleep_ms(300);
+		tn_sleep_ms(300);
 	}
 	line = log_line_with(&s, "idle timeout", addr);
 	ck_assert_msg(line == NULL, "active client logged: %s", line);
@@ -879,7 +871,7 @@ START_TEST(test_io_timeout_partial_frame)
 	tu_local_addr(fd, addr, sizeof(addr));
 	tu_echo_check(fd, p, sizeof(p));
 	msgframe_encode_header(wire, 100);
-	tu_fill_random(wire + 4, 50, 50);
+	tn_fill_random(wire + 4, 50, 50);
 	t0 = wall_ms();
 	send_raw(fd, wire, sizeof(wire));
 	ms = wait_close_ms(&s, fd, "I/O timeout", addr, t0, 4000);
@@ -911,12 +903,12 @@ START_TEST(test_io_timeout_trickle)
 	tu_local_addr(fd, addr, sizeof(addr));
 	msgframe_encode_header(hdr, 100);
 	t0 = wall_ms();
-	start = tu_now_ms();
+	start = tn_now_ms();
 	send_raw(fd, hdr, sizeof(hdr));
-	while (tu_now_ms() - start < 5000) {
+	while (tn_now_ms() - start < 5000) {
 		if (send(fd, &byte, 1, MSG_NOSIGNAL) != 1)
 			break;		/* closed under us */
-		if (tu_wait_closed(fd, 200))
+		if (tn_wait_closed(fd, 200))
 			break;
 	}
 	ms = wait_close_ms(&s, fd, "I/O timeout", addr, t0, 500);
@@ -945,9 +937,9 @@ flood_main(void *arg)
 		f->err = ENOMEM;
 		return NULL;
 	}
-	tu_fill_random(buf, 65536, 99);
-	deadline = tu_now_ms() + 8000;
-	while (tu_now_ms() < deadline && f->sent < 512ULL * MiB) {
+	tn_fill_random(buf, 65536, 99);
+	deadline = tn_now_ms() + 8000;
+	while (tn_now_ms() < deadline && f->sent < 512ULL * MiB) {
 		if (msgframe_send(f->fd, buf, 65536) == -1) {
 			f->err = errno;
 			break;
@@ -985,21 +977,21 @@ START_TEST(test_io_timeout_stalled_reader)
 	    sizeof(small)) == 0);
 	ck_assert(setsockopt(f.fd, SOL_SOCKET, SO_SNDTIMEO, &tv,
 	    sizeof(tv)) == 0);
-	tu_fill_random(p, sizeof(p), 1000);
+	tn_fill_random(p, sizeof(p), 1000);
 	tu_echo_check(b, p, sizeof(p));
 	ck_assert(pthread_create(&tid, NULL, flood_main, &f) == 0);
 
-	t0 = tu_now_ms();
+	t0 = tn_now_ms();
 	deadline = t0 + 8000;
-	while (tu_now_ms() < deadline &&
+	while (tn_now_ms() < deadline &&
 	    (line = log_line_with(&s, "I/O timeout", addr)) == NULL) {
-		t = tu_now_ms();
+		t = tn_now_ms();
 		tu_echo_check(b, p, sizeof(p));
-		t = tu_now_ms() - t;
+		t = tn_now_ms() - t;
 		if (t > worst)
 			worst = t;
 		served++;
-		tu_sleep_ms(100);
+		tn_sleep_ms(100);
 	}
 	pthread_join(tid, NULL);
 	ck_assert_msg(line != NULL, "a client that never reads was not cut "
@@ -1008,7 +1000,7 @@ START_TEST(test_io_timeout_stalled_reader)
 	free(line);
 	ck_assert_msg(worst < 1000, "the other client waited %llu ms for an "
 	    "echo meanwhile", (unsigned long long)worst);
-	ck_assert_msg(tu_wait_closed(f.fd, LOG_WAIT_MS),
+	ck_assert_msg(tn_wait_closed(f.fd, LOG_WAIT_MS),
 	    "the stalled client's connection is still open");
 	/* And the other client is still fine afterwards. */
 	tu_echo_check(b, p, sizeof(p));
@@ -1034,22 +1026,22 @@ START_TEST(test_reject_when_full)
 	long		 rejected;
 
 	server_start(&s, args);
-	tu_fill_random(p, sizeof(p), 32);
+	tn_fill_random(p, sizeof(p), 32);
 	a = tu_connect(s.port);
 	tu_echo_check(a, p, sizeof(p));	/* a now holds the only worker */
 	for (i = 0; i < EXTRAS; i++) {
 		extra[i] = tu_connect(s.port);
 		closed[i] = false;
 	}
-	deadline = tu_now_ms() + 1500;
-	while (nclosed < EXTRAS - 1 && tu_now_ms() < deadline) {
+	deadline = tn_now_ms() + 1500;
+	while (nclosed < EXTRAS - 1 && tn_now_ms() < deadline) {
 		for (i = 0; i < EXTRAS; i++) {
-			if (!closed[i] && tu_wait_closed(extra[i], 0)) {
+			if (!closed[i] && tn_wait_closed(extra[i], 0)) {
 				closed[i] = true;
 				nclosed++;
 			}
 		}
-		tu_sleep_ms(10);
+		tn_sleep_ms(10);
 	}
 	ck_assert_msg(nclosed >= EXTRAS - 1, "-q 1 with the only worker "
 	    "busy: %d of %d extra clients were closed within 1.5 s",
@@ -1057,11 +1049,11 @@ START_TEST(test_reject_when_full)
 	tu_echo_check(a, p, sizeof(p));	/* still served */
 
 	line = server_stats_line(&s);
-	rejected = tu_stat_value(line, "rejected");
+	rejected = tn_stat_value(line, "rejected");
 	ck_assert_msg(rejected == nclosed, "stats rejected=%ld, but %d "
 	    "clients were closed: \"%s\"", rejected, nclosed, line);
-	ck_assert_msg(tu_stat_value(line, "active") == 1 &&
-	    tu_stat_value(line, "queued") == EXTRAS - nclosed,
+	ck_assert_msg(tn_stat_value(line, "active") == 1 &&
+	    tn_stat_value(line, "queued") == EXTRAS - nclosed,
 	    "one client served and %d queued, but \"%s\"", EXTRAS - nclosed,
 	    line);
 	free(line);
@@ -1109,16 +1101,16 @@ START_TEST(test_sigterm_under_load)
 		looper_start(&l[i]);
 	}
 	/* Wait until every client is busy; the extra ones wait queued. */
-	deadline = tu_now_ms() + 5000;
+	deadline = tn_now_ms() + 5000;
 	do {
-		tu_sleep_ms(20);
+		tn_sleep_ms(20);
 		for (i = busy = 0; i < LOAD_CLIENTS; i++)
 			if (looper_rounds(&l[i]) >= 3)
 				busy++;
-	} while (busy < LOAD_CLIENTS && tu_now_ms() < deadline);
+	} while (busy < LOAD_CLIENTS && tn_now_ms() < deadline);
 	for (i = 0; i < LOAD_QUEUED; i++)
 		queued[i] = tu_connect(s.port);
-	tu_sleep_ms(100);
+	tn_sleep_ms(100);
 
 	elapsed = stop_timed(&s, SIGTERM, &status);
 	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
@@ -1144,7 +1136,7 @@ START_TEST(test_sigterm_under_load)
 			close(l[i].fd);
 	}
 	for (i = 0; i < LOAD_QUEUED; i++) {
-		ck_assert(tu_wait_closed(queued[i], 1000));
+		ck_assert(tn_wait_closed(queued[i], 1000));
 		close(queued[i]);
 	}
 }
@@ -1171,7 +1163,7 @@ START_TEST(test_sigterm_idle_client)
 	    "exit status 0x%x after SIGTERM", status);
 	ck_assert_msg(elapsed < 5000, "SIGTERM with an idle client took "
 	    "%ld ms (shutdown timeout 10 s)", elapsed);
-	ck_assert(tu_wait_closed(fd, 1000));
+	ck_assert(tn_wait_closed(fd, 1000));
 	close(fd);
 }
 END_TEST
@@ -1196,7 +1188,7 @@ START_TEST(test_sigterm_stalled_frame)
 	msgframe_encode_header(wire, 100);
 	memset(wire + 4, 'z', 10);
 	send_raw(fd, wire, sizeof(wire));
-	tu_sleep_ms(100);
+	tn_sleep_ms(100);
 	elapsed = stop_timed(&s, SIGTERM, &status);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	    "exit status 0x%x after SIGTERM", status);
@@ -1205,7 +1197,7 @@ START_TEST(test_sigterm_stalled_frame)
 	    elapsed);
 	ck_assert_msg(elapsed >= 500, "the frame in progress was not waited "
 	    "for: stopped %ld ms after SIGTERM", elapsed);
-	ck_assert(tu_wait_closed(fd, 1000));
+	ck_assert(tn_wait_closed(fd, 1000));
 	close(fd);
 }
 END_TEST
@@ -1224,14 +1216,14 @@ START_TEST(test_sigint_with_queued_client)
 	a = tu_connect(s.port);
 	tu_echo_check(a, p, sizeof(p));
 	b = tu_connect(s.port);
-	tu_sleep_ms(100);
+	tn_sleep_ms(100);
 	elapsed = stop_timed(&s, SIGINT, &status);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	    "exit status 0x%x after SIGINT", status);
 	ck_assert_msg(elapsed < 5000, "SIGINT took %ld ms (shutdown "
 	    "timeout 10 s)", elapsed);
-	ck_assert(tu_wait_closed(a, 1000));
-	ck_assert(tu_wait_closed(b, 1000));
+	ck_assert(tn_wait_closed(a, 1000));
+	ck_assert(tn_wait_closed(b, 1000));
 	close(a);
 	close(b);
 }
@@ -1246,17 +1238,17 @@ START_TEST(test_sigusr1_stats)
 
 	server_start(&s, NULL);
 	line = server_stats_line(&s);
-	ck_assert_msg(tu_stat_value(line, "accepted") == 0 &&
-	    tu_stat_value(line, "frames") == 0 &&
-	    tu_stat_value(line, "bytes") == 0 &&
-	    tu_stat_value(line, "closed_idle") == 0 &&
-	    tu_stat_value(line, "closed_oversize") == 0,
+	ck_assert_msg(tn_stat_value(line, "accepted") == 0 &&
+	    tn_stat_value(line, "frames") == 0 &&
+	    tn_stat_value(line, "bytes") == 0 &&
+	    tn_stat_value(line, "closed_idle") == 0 &&
+	    tn_stat_value(line, "closed_oversize") == 0,
 	    "stats of a fresh server: \"%s\"", line);
 	free(line);
 
 	fd = tu_connect(s.port);
 	for (i = 0; i < 10; i++) {
-		tu_fill_random(p, sizeof(p), (uint64_t)i);
+		tn_fill_random(p, sizeof(p), (uint64_t)i);
 		tu_echo_check(fd, p, sizeof(p));
 	}
 	close(fd);
@@ -1365,10 +1357,10 @@ START_TEST(test_worker_policy)
 	 * The signal thread names itself after it starts, which may be after
 	 * the "listening" line (seen under valgrind): give it a moment.
 	 */
-	deadline = tu_now_ms() + LOG_WAIT_MS;
+	deadline = tn_now_ms() + LOG_WAIT_MS;
 	while ((n = thread_policies(&s, "msgsrv-signal", pols, 16)) == 0 &&
-	    tu_now_ms() < deadline)
-		tu_sleep_ms(10);
+	    tn_now_ms() < deadline)
+		tn_sleep_ms(10);
 	ck_assert_int_eq(n, 1);
 	ck_assert_int_eq(pols[0], POLICY_OTHER);
 	server_stop_clean(&s);
@@ -1385,7 +1377,7 @@ START_TEST(test_sighup_survives)
 	fd = tu_connect(s.port);
 	tu_echo_check(fd, p, sizeof(p));
 	ck_assert(kill(s.pid, SIGHUP) == 0);
-	tu_sleep_ms(200);
+	tn_sleep_ms(200);
 	ck_assert_msg(server_alive(&s), "SIGHUP killed the server");
 	tu_echo_check(fd, p, sizeof(p));
 	close(fd);
@@ -1405,17 +1397,17 @@ START_TEST(test_client_vanishes_mid_echo)
 
 	server_start(&s, NULL);
 	big = xmalloc(MiB);
-	tu_fill_random(big, MiB, 5);
+	tn_fill_random(big, MiB, 5);
 	for (i = 0; i < 5; i++) {
 		fd = tu_connect(s.port);
 		ck_assert(msgframe_send(fd, big, MiB) == 0);
 		if (i % 2 == 0)
-			tu_close_reset(fd);
+			tn_close_reset(fd);
 		else
 			close(fd);
 	}
 	free(big);
-	tu_sleep_ms(200);
+	tn_sleep_ms(200);
 	ck_assert_msg(server_alive(&s), "server died when clients vanished");
 	fd = tu_connect(s.port);
 	tu_echo_check(fd, p, sizeof(p));
@@ -1601,12 +1593,5 @@ server_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 nfailed;
-
-	sr = srunner_create(server_suite());
-	srunner_run_all(sr, CK_ENV);
-	nfailed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nfailed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tu_run_suite(server_suite());
 }

@@ -54,6 +54,12 @@ struct corrupt_conn {
 	int	fd;
 };
 
+/* A command line with a usage mistake and the one line it must print. */
+struct usage_case {
+	const char	*args[4];
+	const char	*msg;
+};
+
 static int	 listen_loopback(int *);
 static int	 closed_port(void);
 static void	*corrupt_conn_main(void *);
@@ -64,6 +70,8 @@ static void	 port_str(char *, size_t, int);
 static int	 run_tool(const char *const *, const void *, size_t, char **,
 		    size_t *, char **);
 static void	 expect_exit(int, int, const char *, const char *);
+static void	 expect_usage(const char *, const char *,
+		    const struct usage_case *, size_t);
 static double	 json_number(const char *, const char *);
 
 /* --- Helpers ------------------------------------------------------------ */
@@ -229,6 +237,34 @@ expect_exit(int status, int want, const char *what, const char *err)
 	    "stderr: %s", what, WEXITSTATUS(status), want, err);
 }
 
+/*
+ * Each case makes the tool in $env exit with EX_USAGE, print nothing on
+ * stdout and exactly "NAME: MSG" and the --help hint on stderr.
+ */
+static void
+expect_usage(const char *env, const char *name, const struct usage_case *t,
+    size_t n)
+{
+	char	*out, *err, want[512];
+	size_t	 outlen, i;
+	int	 status;
+
+	for (i = 0; i < n; i++) {
+		const char *argv[] = { tu_program(env), t[i].args[0],
+		    t[i].args[1], t[i].args[2], t[i].args[3], NULL };
+
+		status = run_tool(argv, NULL, 0, &out, &outlen, &err);
+		expect_exit(status, EX_USAGE, t[i].args[0], err);
+		(void)snprintf(want, sizeof(want), "%s: %s\n"
+		    "Try '%s --help' for more information.\n", name,
+		    t[i].msg, name);
+		ck_assert_str_eq(err, want);
+		ck_assert_str_eq(out, "");
+		free(out);
+		free(err);
+	}
+}
+
 /* The number after "key": in a flat-enough JSON text; fails if absent. */
 static double
 json_number(const char *json, const char *key)
@@ -330,7 +366,7 @@ START_TEST(test_client_raw_binary)
 
 	in = malloc(BINARY_LEN);
 	ck_assert(in != NULL);
-	tu_fill_random(in, BINARY_LEN, 42);
+	tn_fill_random(in, BINARY_LEN, 42);
 	/* Make sure of the bytes a text-minded client would mangle. */
 	in[0] = '\0';
 	in[1] = '\n';
@@ -465,32 +501,33 @@ START_TEST(test_client_timeout)
 }
 END_TEST
 
+/* Each mistake gets exactly one line and the --help hint, as msgserverd. */
 START_TEST(test_client_usage)
 {
-	static const char *bad[][4] = {
-		{ "--no-such-option", NULL },
-		{ "-p", "0", NULL },
-		{ "-p", "70000", NULL },
-		{ "-T", "-1", NULL },
-		{ "-m", "12Q", NULL },
-		{ "-c", "0", NULL },
-		{ "-r", "message", NULL },
+	static const struct usage_case bad[] = {
+		{ { "--no-such-option" },
+		    "unrecognized option '--no-such-option'" },
+		{ { "-p", "0" }, "invalid value '0' for --port: must be "
+		    "between 1 and 65535" },
+		{ { "-p", "70000" }, "invalid value '70000' for --port: "
+		    "must be between 1 and 65535" },
+		{ { "-T", "-1" }, "invalid value '-1' for --timeout: must be a "
+		    "number of seconds between 0 and 86400, with at most 3 "
+		    "decimals" },
+		{ { "-m", "12Q" }, "invalid value '12Q' for --max-frame: must "
+		    "be a size between 1 and 4294967295, in bytes or with a K, "
+		    "M or G suffix" },
+		{ { "-c", "0" }, "invalid value '0' for --chunk: must be "
+		    "between 1 and 4294967295" },
+		{ { "-r", "message" },
+		    "extra operand 'message': --raw sends standard input" },
+		{ { "-r", "-c", "2K", "-m" }, "option '--max-frame' requires "
+		    "an argument" },
+		{ { "-r", "-c", "2K", "-m1K" }, "invalid value '2K' for "
+		    "--chunk: must be at most --max-frame (1K)" },
 	};
-	char	*out, *err;
-	size_t	 outlen, i;
-	int	 status;
-
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		const char *argv[] = { tu_program("MSGCLIENT"), bad[i][0],
-		    bad[i][1], bad[i][2], NULL };
-
-		status = run_tool(argv, NULL, 0, &out, &outlen, &err);
-		expect_exit(status, EX_USAGE, bad[i][0], err);
-		ck_assert_msg(strstr(err, "msgclient") != NULL, "%s: no "
-		    "message: %s", bad[i][0], err);
-		free(out);
-		free(err);
-	}
+	expect_usage("MSGCLIENT", "msgclient", bad,
+	    sizeof(bad) / sizeof(bad[0]));
 }
 END_TEST
 
@@ -574,22 +611,22 @@ START_TEST(test_bench_reports_stall)
 	}
 	close(ofd);
 	close(efd);
-	tu_sleep_ms(1000);
+	tn_sleep_ms(1000);
 	ck_assert(kill(pid, SIGSTOP) == 0);
-	tu_sleep_ms(STALL_STOP_MS);
+	tn_sleep_ms(STALL_STOP_MS);
 	ck_assert(kill(pid, SIGCONT) == 0);
-	deadline = tu_now_ms() + RUN_TIMEOUT_MS;
+	deadline = tn_now_ms() + RUN_TIMEOUT_MS;
 	while (waitpid(pid, &status, WNOHANG) == 0) {
-		if (tu_now_ms() > deadline) {
+		if (tn_now_ms() > deadline) {
 			(void)kill(pid, SIGKILL);
 			(void)waitpid(pid, &status, 0);
 			ck_abort_msg("msgbench still running after %d ms",
 			    RUN_TIMEOUT_MS);
 		}
-		tu_sleep_ms(10);
+		tn_sleep_ms(10);
 	}
-	out = tu_read_file(outpath, NULL);
-	err = tu_read_file(errpath, NULL);
+	out = tn_read_file(outpath, NULL);
+	err = tn_read_file(errpath, NULL);
 	ck_assert(out != NULL && err != NULL);
 	(void)unlink(outpath);
 	(void)unlink(errpath);
@@ -681,29 +718,31 @@ START_TEST(test_bench_closed_port)
 }
 END_TEST
 
+/* The same wording as msgclient and msgserverd for the same mistakes. */
 START_TEST(test_bench_usage)
 {
-	static const char *bad[][4] = {
-		{ "--no-such-option", NULL },
-		{ "-c", "0", NULL },
-		{ "-d", "x", NULL },
-		{ "-s", "9:3", NULL },
-		{ "-t", "1", "-n" },
-		{ "extra-argument", NULL },
+	static const struct usage_case bad[] = {
+		{ { "--no-such-option" },
+		    "unrecognized option '--no-such-option'" },
+		{ { "-c", "0" }, "invalid value '0' for --connections: must be "
+		    "between 1 and 1000000" },
+		{ { "-d", "x" }, "invalid value 'x' for --depth: must be a "
+		    "whole number between 1 and 65536" },
+		{ { "-s", "9:3" }, "invalid value '9:3' for --size: must be "
+		    "MIN:MAX with MIN <= MAX <= 1G, in bytes or with a K, M or "
+		    "G suffix" },
+		{ { "-s", "2G" },
+		    "invalid value '2G' for --size: must be between 0 and 1G" },
+		{ { "-t", "0" }, "invalid value '0' for --duration: must be "
+		    "between 0.001 and 604800 seconds" },
+		{ { "-t", "1", "-n", "5" },
+		    "--duration and --frames exclude each other" },
+		{ { "extra-argument" }, "extra operand 'extra-argument'" },
+		{ { "--json=1" }, "option '--json' doesn't allow an argument" },
+		{ { "--timeout" }, "option '--timeout' requires an argument" },
 	};
-	char	*out, *err;
-	size_t	 outlen, i;
-	int	 status;
-
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		const char *argv[] = { tu_program("MSGBENCH"), bad[i][0],
-		    bad[i][1], bad[i][2], i == 4 ? "5" : NULL, NULL };
-
-		status = run_tool(argv, NULL, 0, &out, &outlen, &err);
-		expect_exit(status, EX_USAGE, bad[i][0], err);
-		free(out);
-		free(err);
-	}
+	expect_usage("MSGBENCH", "msgbench", bad,
+	    sizeof(bad) / sizeof(bad[0]));
 }
 END_TEST
 
@@ -726,6 +765,10 @@ START_TEST(test_tools_version_help)
 			    NULL, "%s %s: %s", envs[i], opts[j], out);
 			ck_assert_msg(j < 2 || strstr(out, "--timeout") != NULL,
 			    "%s %s: %s", envs[i], opts[j], out);
+			/* Both look where msgserverd listens by default. */
+			ck_assert_msg(j < 2 || strstr(out,
+			    "(default 127.0.0.1)") != NULL, "%s %s: %s",
+			    envs[i], opts[j], out);
 			free(out);
 			free(err);
 		}
@@ -770,12 +813,5 @@ tools_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 nfailed;
-
-	sr = srunner_create(tools_suite());
-	srunner_run_all(sr, CK_ENV);
-	nfailed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nfailed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tu_run_suite(tools_suite());
 }

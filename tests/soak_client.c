@@ -20,20 +20,19 @@
  * not cut off within --cap seconds; 0 otherwise; 2 on a usage error.
  *
  * Garbage streams are 64 KiB, less than the daemon's per-worker buffer
- * (128 KiB), so the echo of a stream is exactly its whole frames: what
- * msgframe_scan() finds with the server's --max-frame.
+ * (--buffer-size, 512K by default, which tests/soak keeps), so no partial
+ * frame is streamed back and the echo of a stream is exactly its whole
+ * frames: what msgframe_scan() finds with the server's --max-frame.  A
+ * server run with --buffer-size below 64K would fail the garbage check.
  */
 #include "config.h"
 
 #include <sys/types.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <netdb.h>
 #include <poll.h>
@@ -46,12 +45,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "msgframe.h"
 #include "netutil.h"
 #include "parse.h"
+#include "testnet.h"
 
 #define KiB			1024u
 #define MiB			(1024u * 1024u)
@@ -164,16 +163,9 @@ static _Atomic uint64_t	 storm_conns;
 static void	 usage(FILE *, const char *);
 static int	 parse_options(int, char **);
 static int	 resolve(void);
-static uint64_t	 now_ms(void);
-static void	 sleep_ms(unsigned);
-static uint64_t	 xorshift(uint64_t *);
-static void	 fill(unsigned char *, size_t, uint64_t);
 static int	 soak_connect(void);
-static void	 set_timeouts(int, int);
-static void	 set_nonblock(int);
-static void	 reset_close(int);
-static size_t	 send_tolerant(int, const void *, size_t, uint64_t);
-static enum outcome wait_closed(int, uint64_t);
+static int	 ms_left(uint64_t);
+static enum outcome wait_cut(int, uint64_t);
 static void	 note(char *, size_t, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 static void	*good_main(void *);
@@ -187,7 +179,6 @@ static enum outcome h_silent(struct hostile *);
 static enum outcome h_slowloris(struct hostile *);
 static enum outcome h_nonreader(struct hostile *);
 static enum outcome h_storm(struct hostile *);
-static size_t	 make_garbage(unsigned char *, size_t, uint64_t, int);
 static int	 report(struct good *, struct hostile *, uint64_t);
 
 int
@@ -213,7 +204,7 @@ main(int argc, char *argv[])
 		fprintf(stderr, "soak_client: out of memory\n");
 		return EXIT_FAILED;
 	}
-	start = now_ms();
+	start = tn_now_ms();
 	for (i = 0; i < cfg.clients; i++) {
 		goods[i].id = i;
 		if ((errno = pthread_create(&goods[i].tid, NULL, good_main,
@@ -224,7 +215,7 @@ main(int argc, char *argv[])
 		}
 	}
 	/* Let the well-behaved clients take their workers first. */
-	sleep_ms(200);
+	tn_sleep_ms(200);
 	for (i = 0; i < cfg.hostile; i++) {
 		hostiles[i].id = i;
 		hostiles[i].rng = 0x9e3779b97f4a7c15ULL * (i + 1);
@@ -237,14 +228,14 @@ main(int argc, char *argv[])
 	}
 
 	end = start + cfg.duration_ms;
-	while (now_ms() < end)
-		sleep_ms(STEP_MS);
+	while (tn_now_ms() < end)
+		tn_sleep_ms(STEP_MS);
 	atomic_store(&stopping, true);
 	for (i = 0; i < cfg.hostile; i++)
 		(void)pthread_join(hostiles[i].tid, NULL);
 	for (i = 0; i < cfg.clients; i++)
 		(void)pthread_join(goods[i].tid, NULL);
-	elapsed = now_ms() - start;
+	elapsed = tn_now_ms() - start;
 
 	rc = report(goods, hostiles, elapsed);
 	free(goods);
@@ -381,154 +372,41 @@ resolve(void)
 	return 0;
 }
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static void
-sleep_ms(unsigned ms)
-{
-	struct timespec	ts;
-
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		continue;
-}
-
-static uint64_t
-xorshift(uint64_t *x)
-{
-	*x ^= *x << 13;
-	*x ^= *x >> 7;
-	*x ^= *x << 17;
-	return *x;
-}
-
-/* n pseudorandom bytes from seed: a frame is verified by regenerating it. */
-static void
-fill(unsigned char *buf, size_t n, uint64_t seed)
-{
-	uint64_t	x = seed | 1, v;
-	size_t		i = 0;
-
-	while (i + 8 <= n) {
-		v = xorshift(&x);
-		memcpy(buf + i, &v, 8);
-		i += 8;
-	}
-	if (i < n) {
-		v = xorshift(&x);
-		memcpy(buf + i, &v, n - i);
-	}
-}
-
 /* A blocking TCP connection with TCP_NODELAY, or -1 (errno set). */
 static int
 soak_connect(void)
 {
-	int	fd, one = 1, r, saved;
-
-	fd = socket(cfg.addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd == -1)
-		return -1;
-	/* SO_SNDTIMEO also bounds connect() on Linux. */
-	set_timeouts(fd, CONNECT_TIMEOUT_MS);
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	while ((r = connect(fd, (struct sockaddr *)&cfg.addr,
-	    cfg.addrlen)) == -1 && errno == EINTR)
-		continue;
-	if (r == -1) {
-		saved = errno;
-		(void)close(fd);
-		errno = saved;
-		return -1;
-	}
-	return fd;
+	return tn_connect_addr((struct sockaddr *)&cfg.addr, cfg.addrlen,
+	    CONNECT_TIMEOUT_MS);
 }
 
-static void
-set_timeouts(int fd, int ms)
+/* Milliseconds until deadline, 0 once it passed. */
+static int
+ms_left(uint64_t deadline)
 {
-	(void)netutil_set_timeouts(fd, ms);
-}
+	uint64_t	now = tn_now_ms();
 
-static void
-set_nonblock(int fd)
-{
-	int	fl;
-
-	if ((fl = fcntl(fd, F_GETFL)) != -1)
-		(void)fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-}
-
-/* Close with SO_LINGER {1, 0}: the server sees a reset. */
-static void
-reset_close(int fd)
-{
-	struct linger	l = { 1, 0 };
-
-	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
-	(void)close(fd);
-}
-
-/*
- * Write what the server lets us, until the deadline (0: none): a hostile
- * client expects to be cut off.  Returns the bytes written.
- */
-static size_t
-send_tolerant(int fd, const void *buf, size_t len, uint64_t deadline)
-{
-	const unsigned char	*p = buf;
-	size_t			 off = 0;
-	ssize_t			 n;
-
-	while (off < len && !atomic_load(&stopping) &&
-	    (deadline == 0 || now_ms() < deadline)) {
-		n = send(fd, p + off, len - off, MSG_NOSIGNAL);
-		if (n > 0) {
-			off += (size_t)n;
-			continue;
-		}
-		if (n == -1 && (errno == EINTR || errno == EAGAIN ||
-		    errno == EWOULDBLOCK))
-			continue;	/* EAGAIN: the send timeout */
-		break;
-	}
-	return off;
+	return now >= deadline ? 0 : (int)(deadline - now);
 }
 
 /*
  * Wait until the server closes fd (end of stream or reset), discarding
- * what it sends, until the deadline.
+ * what it sends, until the deadline; the stop flag is looked at every
+ * STEP_MS.
  */
 static enum outcome
-wait_closed(int fd, uint64_t deadline)
+wait_cut(int fd, uint64_t deadline)
 {
-	struct pollfd	pfd;
-	char		buf[16384];
-	ssize_t		n;
+	int	left;
 
-	for (;;) {
-		if (atomic_load(&stopping))
-			return O_ABORTED;
-		if (now_ms() >= deadline)
-			return O_UNCUT;
-		pfd.fd = fd;
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		if (poll(&pfd, 1, STEP_MS) <= 0)
-			continue;
-		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-		if (n == 0 || (n == -1 && errno != EAGAIN &&
-		    errno != EWOULDBLOCK && errno != EINTR))
+	while (!atomic_load(&stopping)) {
+		left = ms_left(deadline);
+		if (tn_wait_closed(fd, left < STEP_MS ? left : STEP_MS))
 			return O_CUT;
+		if (left == 0)
+			return O_UNCUT;
 	}
+	return O_ABORTED;
 }
 
 /* Keep the first message only. */
@@ -564,7 +442,7 @@ good_main(void *arg)
 	rng = 0x2545f4914f6cdd1dULL * (g->id + 1);
 	while (!atomic_load(&stopping)) {
 		if (good_session(g, &rng, sbuf, rbuf, exp) == -1)
-			sleep_ms(50);	/* failed: counted; try again */
+			tn_sleep_ms(50);	/* failed: counted; try again */
 	}
 done:
 	free(sbuf);
@@ -603,20 +481,22 @@ good_session(struct good *g, uint64_t *rng, unsigned char *sbuf,
 		return -1;
 	}
 	g->connects++;
-	set_nonblock(fd);
-	last_rx = now_ms();
+	tn_set_nonblock(fd);
+	last_rx = tn_now_ms();
 	for (;;) {
 		stop = atomic_load(&stopping);
 		if (stop && drain_until == 0)
-			drain_until = now_ms() + GOOD_DRAIN_MS;
+			drain_until = tn_now_ms() + GOOD_DRAIN_MS;
 		/* The next frame, once the last one is out. */
 		if (!stop && soff == slen && nin < GOOD_DEPTH) {
-			len = ranges[xorshift(rng) % 4];
-			len = (uint32_t)(xorshift(rng) % ((uint64_t)len + 1));
+			len = ranges[tn_xorshift(rng) % 4];
+			len = (uint32_t)(tn_xorshift(rng) %
+			    ((uint64_t)len + 1));
 			if (inbytes + len <= GOOD_INFLIGHT || nin == 0) {
-				seed = xorshift(rng);
+				seed = tn_xorshift(rng);
 				msgframe_encode_header(sbuf, len);
-				fill(sbuf + MSGFRAME_HEADER_SIZE, len, seed);
+				tn_fill_random(sbuf + MSGFRAME_HEADER_SIZE,
+				    len, seed);
 				ring[(head + nin) % GOOD_DEPTH].len = len;
 				ring[(head + nin) % GOOD_DEPTH].seed = seed;
 				nin++;
@@ -664,7 +544,7 @@ good_session(struct good *g, uint64_t *rng, unsigned char *sbuf,
 			}
 			if (n > 0) {
 				have += (size_t)n;
-				last_rx = now_ms();
+				last_rx = tn_now_ms();
 			}
 		}
 		/* Verify every whole echo received. */
@@ -681,7 +561,7 @@ good_session(struct good *g, uint64_t *rng, unsigned char *sbuf,
 			}
 			if (have < MSGFRAME_HEADER_SIZE + (size_t)plen)
 				break;
-			fill(exp, plen, ring[head].seed);
+			tn_fill_random(exp, plen, ring[head].seed);
 			if (memcmp(rbuf + MSGFRAME_HEADER_SIZE, exp,
 			    plen) != 0) {
 				g->corrupt++;
@@ -698,14 +578,14 @@ good_session(struct good *g, uint64_t *rng, unsigned char *sbuf,
 			have -= MSGFRAME_HEADER_SIZE + (size_t)plen;
 			memmove(rbuf, rbuf + MSGFRAME_HEADER_SIZE + plen, have);
 		}
-		if (nin > 0 && now_ms() - last_rx >= GOOD_STALL_MS) {
+		if (nin > 0 && tn_now_ms() - last_rx >= GOOD_STALL_MS) {
 			g->errors++;
 			note(g->why, sizeof(g->why), "client %u: no echo for "
 			    "%d ms with %zu frames in flight", g->id,
 			    GOOD_STALL_MS, nin);
 			goto lost;
 		}
-		if (drain_until != 0 && now_ms() >= drain_until) {
+		if (drain_until != 0 && tn_now_ms() >= drain_until) {
 			g->errors++;
 			note(g->why, sizeof(g->why), "client %u: %zu echoes "
 			    "still due %d ms after the end", g->id, nin,
@@ -781,7 +661,7 @@ hostile_main(void *arg)
 			    (unsigned long long)cfg.cap_ms);
 		} else if (o == O_ERROR)
 			atomic_fetch_add(&kstats[k].errors, 1);
-		sleep_ms(10);
+		tn_sleep_ms(10);
 	}
 	return NULL;
 }
@@ -798,7 +678,7 @@ h_oversize(struct hostile *h)
 	uint64_t	 deadline;
 	uint32_t	 announce;
 	size_t		 off = 0, got = 0;
-	uint64_t	 r = xorshift(&h->rng);
+	uint64_t	 r = tn_xorshift(&h->rng);
 	enum outcome	 o;
 	int		 fd;
 
@@ -811,7 +691,7 @@ h_oversize(struct hostile *h)
 	}
 	announce = r % 2 == 0 ? cfg.max_frame + 1 : UINT32_MAX;
 	if (r % 3 == 0 && cfg.max_frame >= sizeof(back)) {
-		fill(wire, sizeof(back), r);
+		tn_fill_random(wire, sizeof(back), r);
 		if (msgframe_send(fd, wire, sizeof(back)) == -1 ||
 		    msgframe_recv(fd, back, sizeof(back), &got) != 1 ||
 		    got != sizeof(back) || memcmp(back, wire, got) != 0) {
@@ -823,55 +703,16 @@ h_oversize(struct hostile *h)
 	msgframe_encode_header(wire, announce);
 	off = MSGFRAME_HEADER_SIZE;
 	if (r % 4 < 2) {
-		fill(wire + off, 64 * KiB, r);
+		tn_fill_random(wire + off, 64 * KiB, r);
 		off += 64 * KiB;
 	}
-	set_timeouts(fd, STEP_MS);
-	deadline = now_ms() + cfg.cap_ms;
-	(void)send_tolerant(fd, wire, off, deadline);
-	o = wait_closed(fd, deadline);
+	(void)netutil_set_timeouts(fd, STEP_MS);
+	deadline = tn_now_ms() + cfg.cap_ms;
+	(void)tn_send_tolerant(fd, wire, off, ms_left(deadline), &stopping);
+	o = wait_cut(fd, deadline);
 	free(wire);
 	(void)close(fd);
 	return o;
-}
-
-/*
- * cap bytes of garbage (kinds as in check_hostile.c): 0 random bytes,
- * 1 small frames with random bytes slipped in, 2 valid frames cut short.
- */
-static size_t
-make_garbage(unsigned char *buf, size_t cap, uint64_t seed, int kind)
-{
-	uint64_t	rng = seed * 0x9e3779b97f4a7c15ULL + 1;
-	uint32_t	len;
-	size_t		off = 0, noise;
-
-	if (kind == 0) {
-		fill(buf, cap, seed);
-		return cap;
-	}
-	while (off + MSGFRAME_HEADER_SIZE < cap) {
-		if (kind == 1 && xorshift(&rng) % 8 == 0) {
-			noise = 1 + xorshift(&rng) % 7;
-			if (noise > cap - off)
-				noise = cap - off;
-			fill(buf + off, noise, xorshift(&rng));
-			off += noise;
-			continue;
-		}
-		len = (uint32_t)(xorshift(&rng) % (kind == 1 ? 2048 :
-		    48 * KiB));
-		if (len > cfg.max_frame)
-			len = cfg.max_frame;
-		msgframe_encode_header(buf + off, len);
-		off += MSGFRAME_HEADER_SIZE;
-		if (len > cap - off)
-			len = (uint32_t)(cap - off);
-		fill(buf + off, len, xorshift(&rng));
-		off += len;
-	}
-	fill(buf + off, cap - off, xorshift(&rng));
-	return cap;
 }
 
 /*
@@ -883,10 +724,9 @@ h_garbage(struct hostile *h)
 {
 	struct msgframe_scan	 sc;
 	unsigned char		*junk, *back;
-	uint64_t		 deadline, seed = xorshift(&h->rng);
-	size_t			 got = 0;
-	ssize_t			 n;
-	enum outcome		 o = O_UNCUT;
+	uint64_t		 deadline, seed = tn_xorshift(&h->rng);
+	size_t			 got;
+	enum outcome		 o;
 	int			 fd;
 
 	if ((fd = soak_connect()) == -1)
@@ -899,30 +739,18 @@ h_garbage(struct hostile *h)
 		(void)close(fd);
 		return O_ERROR;
 	}
-	make_garbage(junk, GARBAGE_LEN, seed, (int)(seed % 3));
+	tn_make_garbage(junk, GARBAGE_LEN, seed, (int)(seed % 3),
+	    cfg.max_frame);
 	(void)msgframe_scan(junk, GARBAGE_LEN, cfg.max_frame, &sc);
-	set_timeouts(fd, STEP_MS);
-	deadline = now_ms() + cfg.cap_ms;
-	(void)send_tolerant(fd, junk, GARBAGE_LEN, deadline);
+	(void)netutil_set_timeouts(fd, STEP_MS);
+	deadline = tn_now_ms() + cfg.cap_ms;
+	(void)tn_send_tolerant(fd, junk, GARBAGE_LEN, ms_left(deadline),
+	    &stopping);
 	(void)shutdown(fd, SHUT_WR);
-	for (;;) {
-		if (atomic_load(&stopping)) {
-			o = O_ABORTED;
-			break;
-		}
-		if (now_ms() >= deadline)
-			break;
-		n = recv(fd, back + got, GARBAGE_LEN + 1 - got, 0);
-		if (n > 0) {
-			got += (size_t)n;
-			if (got <= GARBAGE_LEN)
-				continue;
-		} else if (n == -1 && (errno == EAGAIN ||
-		    errno == EWOULDBLOCK || errno == EINTR))
-			continue;
-		o = O_CUT;
-		break;
-	}
+	got = tn_read_until_closed(fd, back, GARBAGE_LEN + 1,
+	    ms_left(deadline), &stopping);
+	/* More than was sent is a wrong echo whether or not it ends. */
+	o = got > GARBAGE_LEN ? O_CUT : wait_cut(fd, deadline);
 	if (o == O_CUT && (got != sc.complete || memcmp(back, junk,
 	    got) != 0)) {
 		atomic_fetch_add(&kstats[K_GARBAGE].bad_echo, 1);
@@ -941,19 +769,19 @@ static enum outcome
 h_reset(struct hostile *h, bool in_payload)
 {
 	unsigned char	wire[MSGFRAME_HEADER_SIZE + 1000];
-	uint64_t	r = xorshift(&h->rng);
+	uint64_t	r = tn_xorshift(&h->rng);
 	size_t		len;
 	int		fd;
 
 	if ((fd = soak_connect()) == -1)
 		return O_ERROR;
 	msgframe_encode_header(wire, 1000);
-	fill(wire + MSGFRAME_HEADER_SIZE, 1000, r);
+	tn_fill_random(wire + MSGFRAME_HEADER_SIZE, 1000, r);
 	len = in_payload ? MSGFRAME_HEADER_SIZE + 500 : 2;
-	(void)send_tolerant(fd, wire, len, 0);
+	(void)tn_send_tolerant(fd, wire, len, 0, &stopping);
 	if (r % 2 == 0)
-		sleep_ms(50);	/* let the server be inside the frame */
-	reset_close(fd);
+		tn_sleep_ms(50);	/* let the server be inside the frame */
+	tn_close_reset(fd);
 	return O_DONE;
 }
 
@@ -967,7 +795,7 @@ h_silent(struct hostile *h)
 	(void)h;
 	if ((fd = soak_connect()) == -1)
 		return O_ERROR;
-	o = wait_closed(fd, now_ms() + cfg.cap_ms);
+	o = wait_cut(fd, tn_now_ms() + cfg.cap_ms);
 	(void)close(fd);
 	return o;
 }
@@ -987,14 +815,15 @@ h_slowloris(struct hostile *h)
 	if ((fd = soak_connect()) == -1)
 		return O_ERROR;
 	msgframe_encode_header(wire, 1000);
-	fill(wire + MSGFRAME_HEADER_SIZE, 1000, xorshift(&h->rng));
-	deadline = now_ms() + cfg.cap_ms;
+	tn_fill_random(wire + MSGFRAME_HEADER_SIZE, 1000,
+	    tn_xorshift(&h->rng));
+	deadline = tn_now_ms() + cfg.cap_ms;
 	for (;;) {
 		if (atomic_load(&stopping)) {
 			(void)close(fd);
 			return O_ABORTED;
 		}
-		if (now_ms() >= deadline || i == sizeof(wire)) {
+		if (tn_now_ms() >= deadline || i == sizeof(wire)) {
 			/* The whole frame went out: it was not cut off. */
 			(void)close(fd);
 			return O_UNCUT;
@@ -1037,17 +866,17 @@ h_nonreader(struct hostile *h)
 		return O_ERROR;
 	}
 	msgframe_encode_header(p, len);
-	fill(p + MSGFRAME_HEADER_SIZE, len, xorshift(&h->rng));
+	tn_fill_random(p + MSGFRAME_HEADER_SIZE, len, tn_xorshift(&h->rng));
 	total = MSGFRAME_HEADER_SIZE + len;
-	set_timeouts(fd, STEP_MS);
-	deadline = now_ms() + cfg.cap_ms;
+	(void)netutil_set_timeouts(fd, STEP_MS);
+	deadline = tn_now_ms() + cfg.cap_ms;
 	off = 0;
 	for (;;) {
 		if (atomic_load(&stopping)) {
 			o = O_ABORTED;
 			break;
 		}
-		if (now_ms() >= deadline)
+		if (tn_now_ms() >= deadline)
 			break;
 		n = send(fd, p + off, total - off, MSG_NOSIGNAL);
 		if (n > 0) {
@@ -1066,40 +895,19 @@ h_nonreader(struct hostile *h)
 	return o;
 }
 
-/*
- * STORM_BURST connections opened and dropped as fast as possible: closed
- * at once, reset at once, closed after half a header, reset inside a
- * payload.
- */
+/* STORM_BURST connections opened and dropped as fast as possible, the
+ * four ways of tn_drop() in turn. */
 static enum outcome
 h_storm(struct hostile *h)
 {
-	unsigned char	wire[MSGFRAME_HEADER_SIZE + 8];
 	unsigned	i, ok = 0;
 	int		fd;
 
-	msgframe_encode_header(wire, 100);
-	memset(wire + MSGFRAME_HEADER_SIZE, 's', 8);
 	for (i = 0; i < STORM_BURST && !atomic_load(&stopping); i++) {
 		if ((fd = soak_connect()) == -1)
 			continue;
 		ok++;
-		switch ((i + h->id) % 4) {
-		case 0:
-			(void)close(fd);
-			break;
-		case 1:
-			reset_close(fd);
-			break;
-		case 2:
-			(void)send_tolerant(fd, wire, 2, 0);
-			(void)close(fd);
-			break;
-		default:
-			(void)send_tolerant(fd, wire, sizeof(wire), 0);
-			reset_close(fd);
-			break;
-		}
+		tn_drop(fd, i + h->id);
 	}
 	atomic_fetch_add(&storm_conns, ok);
 	if (ok < i) {

@@ -13,10 +13,10 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <arpa/inet.h>
 
 #include <check.h>
@@ -29,7 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "msgframe.h"
@@ -38,29 +37,8 @@
 #define LISTEN_NEEDLE	"listening on 127.0.0.1:"
 #define START_WAIT_MS	10000
 #define POLL_STEP_MS	10
-#define CONNECT_TMO_MS	10000
 
 static unsigned	server_serial;
-
-void
-tu_sleep_ms(int ms)
-{
-	struct timespec ts;
-
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		continue;
-}
-
-uint64_t
-tu_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 const char *
 tu_program(const char *envname)
@@ -103,50 +81,12 @@ child_fail(const char *what)
 	_exit(127);
 }
 
-char *
-tu_read_file(const char *path, size_t *lenp)
-{
-	char	*buf, *nbuf;
-	size_t	 len = 0, cap = 4096;
-	ssize_t	 n;
-	int	 fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return NULL;
-	if ((buf = malloc(cap)) == NULL) {
-		close(fd);
-		return NULL;
-	}
-	for (;;) {
-		if (cap - len < 1024) {
-			if ((nbuf = realloc(buf, cap * 2)) == NULL) {
-				free(buf);
-				close(fd);
-				return NULL;
-			}
-			buf = nbuf;
-			cap *= 2;
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	if (lenp != NULL)
-		*lenp = len;
-	return buf;
-}
-
 static void
 print_log(const struct server *s, const char *why)
 {
 	char	*log;
 
-	log = tu_read_file(s->logpath, NULL);
+	log = tn_read_file(s->logpath, NULL);
 	fprintf(stderr, "---- %s: %s (pid %ld) ----\n%s---- end of %s ----\n",
 	    why, s->logpath, (long)s->pid, log != NULL ? log : "(unreadable)\n",
 	    s->logpath);
@@ -192,12 +132,14 @@ parse_listen_port(const char *log)
 }
 
 static void
-start(struct server *s, const char *const *args, unsigned long nofile)
+start(struct server *s, const char *const *args, const struct server_opts *o)
 {
+	extern char	**environ;
 	const char	 *prog;
 	const char	**argv;
-	char		 *log;
-	size_t		  nargs = 0, i;
+	char		**envp, *log;
+	char		  pidvar[32], journalvar[64];
+	size_t		  nargs = 0, nenv = 0, nextra = 0, i, skip;
 	pid_t		  parent;
 	uint64_t	  deadline;
 	int		  logfd, nullfd, port = -1;
@@ -215,14 +157,30 @@ start(struct server *s, const char *const *args, unsigned long nofile)
 	 * fork in a threaded process may deadlock. */
 	argv = calloc(nargs + 6, sizeof(*argv));
 	ck_assert_msg(argv != NULL, "calloc failed");
+	skip = o->no_default_bind ? 4 : 0;
 	argv[0] = prog;
 	argv[1] = "--bind";
 	argv[2] = "127.0.0.1";
 	argv[3] = "--port";
 	argv[4] = "0";
 	for (i = 0; i < nargs; i++)
-		argv[5 + i] = args[i];
-	argv[5 + nargs] = NULL;
+		argv[5 + i - skip] = args[i];
+	argv[5 + nargs - skip] = NULL;
+	/* Our environment, then o->env, then LISTEN_PID (set in the child:
+	 * only there is its PID known). */
+	while (environ[nenv] != NULL)
+		nenv++;
+	while (o->env != NULL && o->env[nextra] != NULL)
+		nextra++;
+	envp = calloc(nenv + nextra + 3, sizeof(*envp));
+	ck_assert_msg(envp != NULL, "calloc failed");
+	for (i = 0; i < nenv; i++)
+		envp[i] = environ[i];
+	for (i = 0; i < nextra; i++)
+		envp[nenv + i] = (char *)o->env[i];
+	i = nenv + nextra;
+	if (o->listen_fd != -1)
+		envp[i++] = pidvar;
 
 	/* O_APPEND: the server's threads each write whole lines. */
 	logfd = open(s->logpath, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND |
@@ -231,6 +189,16 @@ start(struct server *s, const char *const *args, unsigned long nofile)
 	    strerror(errno));
 	nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	ck_assert_msg(nullfd != -1, "/dev/null: %s", strerror(errno));
+	/* "Journal": what systemd sets when stderr is its stream. */
+	if (o->journal) {
+		struct stat st;
+
+		ck_assert_int_eq(fstat(logfd, &st), 0);
+		(void)snprintf(journalvar, sizeof(journalvar),
+		    "JOURNAL_STREAM=%llu:%llu", (unsigned long long)st.st_dev,
+		    (unsigned long long)st.st_ino);
+		envp[i++] = journalvar;
+	}
 
 	parent = getpid();
 	s->pid = fork();
@@ -238,11 +206,12 @@ start(struct server *s, const char *const *args, unsigned long nofile)
 		close(logfd);
 		close(nullfd);
 		free(argv);
+		free(envp);
 		ck_abort_msg("fork: %s", strerror(errno));
 	}
 	if (s->pid == 0) {
 		struct rlimit	rl;
-		int		hlog, hnull;
+		int		hlog, hnull, hfd;
 
 		/* A test killed by Check's timeout must not leave a daemon. */
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
@@ -257,28 +226,39 @@ start(struct server *s, const char *const *args, unsigned long nofile)
 		    dup2(hlog, STDOUT_FILENO) == -1 ||
 		    dup2(hlog, STDERR_FILENO) == -1)
 			child_fail("dup2");
+		/* A passed socket goes to 3, as a service manager puts it. */
+		if (o->listen_fd != -1) {
+			if ((hfd = child_high_fd(o->listen_fd)) == -1 ||
+			    dup2(hfd, 3) == -1)
+				child_fail("dup2 of the passed socket");
+			(void)snprintf(pidvar, sizeof(pidvar), "LISTEN_PID=%ld",
+			    (long)getpid());
+		}
 		/* Sockets and pipes of other tests must not leak into it. */
-		closefrom(3);
-		if (nofile != 0) {
+		closefrom(o->listen_fd != -1 ? 4 : 3);
+		if (o->nofile != 0) {
 			if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 				child_fail("getrlimit");
-			rl.rlim_cur = nofile;
+			rl.rlim_cur = o->nofile;
 			if (rl.rlim_max != RLIM_INFINITY &&
-			    rl.rlim_max < nofile)
-				rl.rlim_max = nofile;
+			    rl.rlim_max < o->nofile)
+				rl.rlim_max = o->nofile;
 			if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
 				child_fail("setrlimit(RLIMIT_NOFILE)");
 		}
-		execv(prog, (char *const *)argv);
+		execve(prog, (char *const *)argv, envp);
 		child_fail(prog);
 	}
 	close(logfd);
 	close(nullfd);
 	free(argv);
+	free(envp);
+	if (!o->wait_listening)
+		return;
 
-	deadline = tu_now_ms() + START_WAIT_MS;
+	deadline = tn_now_ms() + START_WAIT_MS;
 	for (;;) {
-		if ((log = tu_read_file(s->logpath, NULL)) != NULL) {
+		if ((log = tn_read_file(s->logpath, NULL)) != NULL) {
 			port = parse_listen_port(log);
 			free(log);
 		}
@@ -291,7 +271,7 @@ start(struct server *s, const char *const *args, unsigned long nofile)
 			ck_abort_msg("%s exited before listening (see its log "
 			    "above)", prog);
 		}
-		if (tu_now_ms() >= deadline) {
+		if (tn_now_ms() >= deadline) {
 			print_log(s, "server did not start");
 			kill(s->pid, SIGKILL);
 			(void)waitpid(s->pid, NULL, 0);
@@ -299,22 +279,44 @@ start(struct server *s, const char *const *args, unsigned long nofile)
 			ck_abort_msg("%s: no \"" LISTEN_NEEDLE "\" line "
 			    "within %d ms", prog, START_WAIT_MS);
 		}
-		tu_sleep_ms(POLL_STEP_MS);
+		tn_sleep_ms(POLL_STEP_MS);
 	}
 	s->port = port;
 }
 
 void
+server_opts_init(struct server_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->listen_fd = -1;
+	o->wait_listening = true;
+}
+
+void
 server_start(struct server *s, const char *const *args)
 {
-	start(s, args, 0);
+	struct server_opts o;
+
+	server_opts_init(&o);
+	start(s, args, &o);
 }
 
 void
 server_start_nofile(struct server *s, const char *const *args,
     unsigned long nofile)
 {
-	start(s, args, nofile);
+	struct server_opts o;
+
+	server_opts_init(&o);
+	o.nofile = nofile;
+	start(s, args, &o);
+}
+
+void
+server_start_opts(struct server *s, const char *const *args,
+    const struct server_opts *o)
+{
+	start(s, args, o);
 }
 
 /*
@@ -377,7 +379,7 @@ server_stop(struct server *s, int sig, int timeout_ms)
 		ck_abort_msg("kill(%ld, %d): %s", (long)s->pid, sig,
 		    strerror(errno));
 
-	deadline = tu_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+	deadline = tn_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
 	for (;;) {
 		r = waitpid(s->pid, &status, WNOHANG);
 		if (r == s->pid)
@@ -385,7 +387,7 @@ server_stop(struct server *s, int sig, int timeout_ms)
 		if (r == -1 && errno != EINTR)
 			ck_abort_msg("waitpid(%ld): %s", (long)s->pid,
 			    strerror(errno));
-		if (tu_now_ms() >= deadline) {
+		if (tn_now_ms() >= deadline) {
 			fprintf(stderr, "server %ld still running %d ms "
 			    "after signal %d: killing it\n", (long)s->pid,
 			    timeout_ms, sig);
@@ -398,7 +400,7 @@ server_stop(struct server *s, int sig, int timeout_ms)
 			s->pid = -1;
 			return -1;
 		}
-		tu_sleep_ms(5);
+		tn_sleep_ms(5);
 	}
 	s->pid = -1;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
@@ -426,7 +428,7 @@ server_log_read(struct server *s)
 {
 	char	*log;
 
-	log = tu_read_file(s->logpath, NULL);
+	log = tn_read_file(s->logpath, NULL);
 	ck_assert_msg(log != NULL, "cannot read %s: %s", s->logpath,
 	    strerror(errno));
 	return log;
@@ -455,13 +457,13 @@ server_log_wait(struct server *s, const char *needle, int timeout_ms)
 {
 	uint64_t	deadline;
 
-	deadline = tu_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+	deadline = tn_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
 	for (;;) {
 		if (server_log_count(s, needle) > 0)
 			return true;
-		if (tu_now_ms() >= deadline)
+		if (tn_now_ms() >= deadline)
 			return false;
-		tu_sleep_ms(POLL_STEP_MS);
+		tn_sleep_ms(POLL_STEP_MS);
 	}
 }
 
@@ -474,7 +476,7 @@ server_cpu_ms(struct server *s)
 	int		 field;
 
 	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)s->pid);
-	stat = tu_read_file(path, NULL);
+	stat = tn_read_file(path, NULL);
 	ck_assert_msg(stat != NULL, "%s: %s", path, strerror(errno));
 	/* comm (field 2) may hold spaces and parentheses: skip to its end. */
 	if ((p = strrchr(stat, ')')) == NULL) {
@@ -505,7 +507,7 @@ server_rss_kib(struct server *s)
 	long	 kib;
 
 	snprintf(path, sizeof(path), "/proc/%ld/status", (long)s->pid);
-	status = tu_read_file(path, NULL);
+	status = tn_read_file(path, NULL);
 	ck_assert_msg(status != NULL, "%s: %s", path, strerror(errno));
 	if ((p = strstr(status, "\nVmRSS:")) == NULL ||
 	    sscanf(p + 7, "%ld", &kib) != 1) {
@@ -517,122 +519,14 @@ server_rss_kib(struct server *s)
 }
 
 int
-tu_try_connect(int port)
-{
-	struct sockaddr_in	sin;
-	struct timeval		tv;
-	int			fd, one = 1, r;
-
-	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return -1;
-	/* On Linux SO_SNDTIMEO also bounds connect(), e.g. when the
-	 * server's listen backlog is full and SYNs are dropped. */
-	tv.tv_sec = CONNECT_TMO_MS / 1000;
-	tv.tv_usec = (CONNECT_TMO_MS % 1000) * 1000;
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1 ||
-	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1 ||
-	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == -1)
-		goto fail;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	while ((r = connect(fd, (struct sockaddr *)&sin, sizeof(sin))) == -1 &&
-	    errno == EINTR)
-		continue;
-	if (r == -1)
-		goto fail;
-	return fd;
-fail:
-	r = errno;
-	close(fd);
-	errno = r;
-	return -1;
-}
-
-int
 tu_connect(int port)
 {
 	int	fd;
 
-	fd = tu_try_connect(port);
+	fd = tn_try_connect(port);
 	ck_assert_msg(fd != -1, "connect to 127.0.0.1:%d: %s", port,
 	    strerror(errno));
 	return fd;
-}
-
-void
-tu_close_reset(int fd)
-{
-	struct linger	l;
-
-	l.l_onoff = 1;
-	l.l_linger = 0;
-	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
-	close(fd);
-}
-
-bool
-tu_wait_closed(int fd, int timeout_ms)
-{
-	struct pollfd	 pfd;
-	char		 buf[65536];
-	uint64_t	 now, deadline;
-	ssize_t		 n;
-
-	deadline = tu_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
-	for (;;) {
-		now = tu_now_ms();
-		pfd.fd = fd;
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		if (poll(&pfd, 1, now >= deadline ? 0 :
-		    (int)(deadline - now)) == -1 && errno != EINTR)
-			ck_abort_msg("poll: %s", strerror(errno));
-		if (pfd.revents != 0) {
-			n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-			if (n == 0)
-				return true;
-			if (n == -1 && errno != EAGAIN &&
-			    errno != EWOULDBLOCK && errno != EINTR)
-				return true;	/* reset, or any error */
-			if (n > 0)
-				continue;	/* discard, look again */
-		}
-		if (tu_now_ms() >= deadline)
-			return false;
-	}
-}
-
-void
-tu_fill_random(void *buf, size_t n, uint64_t seed)
-{
-	unsigned char	*p = buf;
-	uint64_t	 x, v = 0;
-	size_t		 i;
-
-	/* xorshift64* (Vigna); it must not start from 0. */
-	x = seed ^ 0x9e3779b97f4a7c15ULL;
-	if (x == 0)
-		x = 1;
-	for (i = 0; i < n; i++) {
-		if (i % 8 == 0) {
-			x ^= x >> 12;
-			x ^= x << 25;
-			x ^= x >> 27;
-			v = x * 0x2545f4914f6cdd1dULL;
-		}
-		p[i] = (unsigned char)(v >> (8 * (i % 8)));
-	}
-}
-
-size_t
-tu_put_frame(unsigned char *dst, const void *payload, uint32_t len)
-{
-	msgframe_encode_header(dst, len);
-	if (len != 0)
-		memcpy(dst + MSGFRAME_HEADER_SIZE, payload, len);
-	return MSGFRAME_HEADER_SIZE + (size_t)len;
 }
 
 void
@@ -712,15 +606,6 @@ outbuf_drain(struct outbuf *ob, int fd)
 	}
 }
 
-static void
-set_nonblock(int fd)
-{
-	int	fl;
-
-	if ((fl = fcntl(fd, F_GETFL)) != -1)
-		(void)fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-}
-
 int
 tu_run(const char *const *argv, const void *in, size_t inlen, char **out,
     size_t *outlen, char **err, int timeout_ms)
@@ -775,7 +660,7 @@ tu_run(const char *const *argv, const void *in, size_t inlen, char **out,
 	fds[1] = pout[0];
 	fds[2] = perr[0];
 	for (i = 0; i < 3; i++)
-		set_nonblock(fds[i]);
+		tn_set_nonblock(fds[i]);
 	if (inlen == 0) {
 		close(fds[0]);
 		fds[0] = -1;
@@ -790,9 +675,9 @@ tu_run(const char *const *argv, const void *in, size_t inlen, char **out,
 	sigaddset(&pipeset, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &pipeset, &oldset);
 
-	deadline = tu_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+	deadline = tn_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
 	while (fds[0] != -1 || fds[1] != -1 || fds[2] != -1) {
-		now = tu_now_ms();
+		now = tn_now_ms();
 		if (now >= deadline) {
 			timedout = true;
 			break;
@@ -839,7 +724,7 @@ tu_run(const char *const *argv, const void *in, size_t inlen, char **out,
 			break;
 		if (r == -1 && errno != EINTR)
 			ck_abort_msg("waitpid: %s", strerror(errno));
-		if (timedout || tu_now_ms() >= deadline) {
+		if (timedout || tn_now_ms() >= deadline) {
 			timedout = true;
 			kill(pid, SIGKILL);
 			while (waitpid(pid, &status, 0) == -1 &&
@@ -847,7 +732,7 @@ tu_run(const char *const *argv, const void *in, size_t inlen, char **out,
 				continue;
 			break;
 		}
-		tu_sleep_ms(5);
+		tn_sleep_ms(5);
 	}
 	if (timedout) {
 		fprintf(stderr, "%s timed out; stdout:\n%s\nstderr:\n%s\n",
@@ -912,7 +797,7 @@ server_stats_line(struct server *s)
 
 	before = server_log_count(s, "stats:");
 	ck_assert_msg(kill(s->pid, SIGUSR1) == 0, "kill: %s", strerror(errno));
-	deadline = tu_now_ms() + TU_LOG_WAIT_MS;
+	deadline = tn_now_ms() + TU_LOG_WAIT_MS;
 	for (;;) {
 		log = server_log_read(s);
 		last = NULL;
@@ -931,30 +816,11 @@ server_stats_line(struct server *s)
 			return copy;
 		}
 		free(log);
-		if (tu_now_ms() >= deadline)
+		if (tn_now_ms() >= deadline)
 			ck_abort_msg("no stats line within %d ms of SIGUSR1",
 			    TU_LOG_WAIT_MS);
-		tu_sleep_ms(10);
+		tn_sleep_ms(10);
 	}
-}
-
-/* The value of "key=N" in a stats line, or -1 when absent. */
-long
-tu_stat_value(const char *line, const char *key)
-{
-	const char	*p;
-	size_t		 klen;
-
-	klen = strlen(key);
-	for (p = line; (p = strstr(p, key)) != NULL; p += klen) {
-		/* Whole words only: "frames" must not match "xframes". */
-		if (p != line && (p[-1] == '_' ||
-		    (p[-1] >= 'a' && p[-1] <= 'z')))
-			continue;
-		if (p[klen] == '=' && p[klen + 1] >= '0' && p[klen + 1] <= '9')
-			return strtol(p + klen + 1, NULL, 10);
-	}
-	return -1;
 }
 
 /* Open descriptors of the server, from /proc. */

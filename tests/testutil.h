@@ -1,6 +1,9 @@
 /*
- * testutil.h - helpers shared by the Check suites that run the real
- * programs (check_server, check_tools, check_hostile).
+ * testutil.h - the Check half of the test helpers: tu_run_suite(), every
+ * suite's main(), and (in libtestutil) what the suites that run the real
+ * programs use to start and drive them (check_server, check_tools,
+ * check_hostile), failing the running test itself.  What needs no Check is
+ * in testnet.h, which this header includes.
  *
  * Rules every helper follows (and every test must too):
  *   - servers bind 127.0.0.1 with --port 0; the port is read from the log;
@@ -12,16 +15,21 @@
  * Helpers fail the running test with ck_abort_msg() on any unexpected error,
  * so call them from the test's own thread only (Check cannot report a
  * failure from another thread in no-fork mode); threads a test starts use
- * msgframe.h directly and report back.  Call server_start() from the test's
+ * msgframe.h and testnet.h directly and report back.  Call server_start() from the test's
  * own thread too: PR_SET_PDEATHSIG fires when the thread that forked exits.
  */
 #ifndef TESTUTIL_H
 #define TESTUTIL_H
 
+#include <sys/types.h>
+
+#include <check.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
+#include <stdlib.h>
+
+#include "testnet.h"
 
 struct server {
 	pid_t	pid;
@@ -39,6 +47,22 @@ void	server_start(struct server *s, const char *const *args);
  * before exec (0 = unchanged). */
 void	server_start_nofile(struct server *s, const char *const *args,
 	    unsigned long nofile);
+/* How server_start_opts() sets up the child; server_opts_init() gives the
+ * defaults server_start() uses. */
+struct server_opts {
+	unsigned long	 nofile;	/* RLIMIT_NOFILE, 0 = unchanged */
+	int		 listen_fd;	/* put at 3 with LISTEN_PID, or -1 */
+	const char *const *env;		/* more "NAME=value", NULL-ended */
+	bool		 no_default_bind;	/* no "--bind 127.0.0.1
+						   --port 0" first */
+	bool		 wait_listening;	/* wait for the port (else
+						   return at once, port 0) */
+	bool		 journal;	/* JOURNAL_STREAM names its stderr */
+};
+void	server_opts_init(struct server_opts *o);
+void	server_start_opts(struct server *s, const char *const *args,
+	    const struct server_opts *o);
+
 /*
  * Send sig (0 = none) and wait up to timeout_ms for the server to exit.
  * Returns its waitpid() status; on timeout kills it with SIGKILL, reaps it
@@ -72,30 +96,14 @@ void	server_stop_clean(struct server *s);
  * "stats:" to the end of the line (free it).
  */
 char	*server_stats_line(struct server *s);
-/* The value of the whole word "key=N" in a stats line, or -1. */
-long	tu_stat_value(const char *line, const char *key);
 /* Open descriptors of the server, from /proc. */
 int	server_fd_count(struct server *s);
 /* "127.0.0.1:PORT" of our end of fd: how the server names us in its log. */
 void	tu_local_addr(int fd, char *buf, size_t len);
 
-/*
- * A blocking TCP connection to 127.0.0.1:port with TCP_NODELAY and 10 s
- * SO_RCVTIMEO/SO_SNDTIMEO.  Fails the test if it cannot connect.
- */
+/* tn_try_connect(port), failing the test if it cannot connect. */
 int	tu_connect(int port);
-/* Same, but returns -1 instead of failing. */
-int	tu_try_connect(int port);
-/* Close with SO_LINGER {1, 0}: the peer sees a reset. */
-void	tu_close_reset(int fd);
-/* Wait up to timeout_ms for the peer to close fd: true on EOF or reset,
- * false if the connection is still open (discards any data read). */
-bool	tu_wait_closed(int fd, int timeout_ms);
 
-/* Fill buf with n pseudorandom bytes from seed (xorshift; reproducible). */
-void	tu_fill_random(void *buf, size_t n, uint64_t seed);
-/* Write a frame (header, then payload[0..len)) to dst; returns its size. */
-size_t	tu_put_frame(unsigned char *dst, const void *payload, uint32_t len);
 /* Send one frame and check that the identical frame comes back. */
 void	tu_echo_check(int fd, const void *payload, uint32_t len);
 
@@ -114,13 +122,22 @@ int	tu_run(const char *const *argv, const void *in, size_t inlen,
  * fails the test when unset. */
 const char *tu_program(const char *envname);
 
-/* The whole of a file, NUL-terminated (free it); NULL if it cannot be
- * read.  The length goes to *lenp unless lenp is NULL. */
-char	*tu_read_file(const char *path, size_t *lenp);
+/*
+ * Every suite's main(): run s (CK_ENV: CK_VERBOSITY may change how much
+ * is printed) and exit 0 only if no test failed.  Inline, so that unit
+ * suites which link nothing but their module can use it.
+ */
+static inline int
+tu_run_suite(Suite *s)
+{
+	SRunner	*sr;
+	int	 failed;
 
-/* Milliseconds from CLOCK_MONOTONIC. */
-uint64_t tu_now_ms(void);
-/* Sleep ms milliseconds, resuming after signals. */
-void	tu_sleep_ms(int ms);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
 
 #endif /* TESTUTIL_H */

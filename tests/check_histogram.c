@@ -461,8 +461,11 @@ START_TEST(test_latency_hgrm_layout)
 }
 END_TEST
 
-/* No frames: header and footer, no data line, a count of 0. */
-START_TEST(test_latency_hgrm_empty)
+/*
+ * No frames: header and footer, no data line, a count of 0.  Then one
+ * value: a line at 0% and the last at 100%, both that value.
+ */
+START_TEST(test_latency_hgrm_small)
 {
 	struct histogram *h = hist_new();
 	struct hgrm_line lines[4];
@@ -476,19 +479,6 @@ START_TEST(test_latency_hgrm_empty)
 	ck_assert_uint_eq(count, 0);
 	ck_assert(max == 0.0);
 	free(text);
-	free(h);
-}
-END_TEST
-
-/* One value: a line at 0% and the last at 100%, both that value. */
-START_TEST(test_latency_hgrm_single)
-{
-	struct histogram *h = hist_new();
-	struct hgrm_line lines[4];
-	unsigned long long count = 0;
-	double		 max = 0;
-	char		*text;
-	size_t		 len;
 
 	histogram_record(h, 1 * NS_PER_S);
 	text = write_hgrm(h, &len);
@@ -530,8 +520,7 @@ histogram_suite(void)
 
 	tc = tcase_create("Percentile file");
 	tcase_add_test(tc, test_latency_hgrm_layout);
-	tcase_add_test(tc, test_latency_hgrm_empty);
-	tcase_add_test(tc, test_latency_hgrm_single);
+	tcase_add_test(tc, test_latency_hgrm_small);
 	suite_add_tcase(s, tc);
 
 	return s;

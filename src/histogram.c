@@ -216,7 +216,7 @@ histogram_write_percentiles(const struct histogram *h, FILE *fp,
 		if (h->slots[i] == 0)
 			continue;
 		cum += h->slots[i];
-		/* Each level this slot reaches, as histogram_quantile() does. */
+		/* Every level this slot reaches, by the quantile's rule. */
 		while (level < 100.0 && cum >= rank_of(h, level / 100.0)) {
 			p = level / 100.0;
 			v = p > 0.0 ? slot_value(h, i) : h->min;

@@ -19,11 +19,18 @@
 /* A deadline of 0 means "none". */
 typedef uint64_t deadline_t;
 
+enum close_kind {
+	CLOSE_AT_ONCE,		/* plain close(2) */
+	CLOSE_ABORTIVE,		/* SO_LINGER 0: a reset */
+	CLOSE_LINGERING		/* our FIN, then drain until theirs */
+};
+
 static deadline_t deadline_after(unsigned ms);
 static int	wait_ready(int fd, short events, deadline_t deadline);
 static ssize_t	recv_by(int fd, void *buf, size_t n, deadline_t deadline);
 static int	send_by(int fd, const void *buf, size_t n, unsigned timeout_ms);
 static int	set_idle_timeout(int fd, unsigned ms);
+static enum close_kind close_kind(const struct echo_result *res);
 static void	count(_Atomic uint64_t *counter, uint64_t n);
 static void	end(struct echo_worker *w, struct echo_result *res,
 		    enum close_reason reason, int err);
@@ -237,34 +244,55 @@ echo_close(int fd, const struct echo_result *res, unsigned linger_ms)
 	deadline_t deadline;
 	ssize_t n;
 
+	switch (close_kind(res)) {
+	case CLOSE_AT_ONCE:
+		break;
+	case CLOSE_ABORTIVE:
+		(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &abortive,
+		    sizeof(abortive));
+		break;
+	case CLOSE_LINGERING:
+		if (shutdown(fd, SHUT_WR) == -1)
+			break;
+		deadline = deadline_after(linger_ms);
+		do {
+			n = recv_by(fd, discard, sizeof(discard), deadline);
+		} while (n > 0);
+		break;
+	}
+	(void)close(fd);
+}
+
+/*
+ * How to close after res.  Lingering (shut down our side, discard the
+ * client's input until it closes too) keeps the kernel from answering
+ * unread input with a reset that would destroy echoes still in flight;
+ * it is needed only where echoes or a graceful end are owed.
+ */
+static enum close_kind
+close_kind(const struct echo_result *res)
+{
 	switch (res->reason) {
 	case CLOSE_RESET:
 	case CLOSE_ERROR:
-		break;
+		return CLOSE_AT_ONCE;
+	case CLOSE_SHUTDOWN:
+		/*
+		 * Stopping with nothing echoed (a queued client that had sent
+		 * nothing yet): nothing to protect, and a linger would hold
+		 * the stop up by a second per such client.
+		 */
+		return res->frames == 0 ? CLOSE_AT_ONCE : CLOSE_LINGERING;
 	case CLOSE_IO_TIMEOUT:
 		/*
 		 * A client that stopped reading would keep unsent echoes in
 		 * our socket buffer for minutes: reset it.  A frame that
 		 * never completed got no echo to lose: close gracefully.
 		 */
-		if (res->writing) {
-			(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &abortive,
-			    sizeof(abortive));
-			break;
-		}
-		/* FALLTHROUGH */
+		return res->writing ? CLOSE_ABORTIVE : CLOSE_LINGERING;
 	default:
-		if (shutdown(fd, SHUT_WR) == -1)
-			break;
-		deadline = deadline_after(linger_ms);
-		for (;;) {
-			n = recv_by(fd, discard, sizeof(discard), deadline);
-			if (n <= 0)
-				break;
-		}
-		break;
+		return CLOSE_LINGERING;
 	}
-	(void)close(fd);
 }
 
 static deadline_t

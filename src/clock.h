@@ -15,4 +15,12 @@
 /* Nanoseconds since an arbitrary fixed point (boot, on Linux). */
 uint64_t	clock_now_ns(void);
 
+/*
+ * The same clock to the last scheduler tick (a few ms): read from memory
+ * the kernel shares with every process, never a system call, whatever the
+ * clock source.  For stamps taken on the echo path, where a few ms do not
+ * matter and every nanosecond does.
+ */
+uint64_t	clock_coarse_ns(void);
+
 #endif /* CLOCK_H */

@@ -4,7 +4,6 @@
 #include "config.h"
 
 #include <sys/socket.h>
-#include <sys/time.h>
 
 #include <errno.h>
 #include <poll.h>
@@ -32,7 +31,6 @@ static deadline_t deadline_after(unsigned ms);
 static int	wait_ready(int fd, short events, deadline_t deadline);
 static ssize_t	recv_by(int fd, void *buf, size_t n, deadline_t deadline);
 static int	send_by(int fd, const void *buf, size_t n, unsigned timeout_ms);
-static int	set_idle_timeout(int fd, unsigned ms);
 static enum close_kind close_kind(const struct echo_result *res);
 static void	count(_Atomic uint64_t *counter, uint64_t n);
 static void	end(struct echo_worker *w, struct echo_result *res,
@@ -78,6 +76,8 @@ echo_worker_init(struct echo_worker *w, const struct echo_config *cfg,
 	w->stopping = stopping;
 	w->buf = buf;
 	atomic_init(&w->phase, ECHO_IDLE);
+	atomic_init(&w->waiting_since, 0);
+	atomic_init(&w->idle_kicked, false);
 	atomic_init(&w->stats.frames, 0);
 	atomic_init(&w->stats.bytes, 0);
 	for (i = 0; i < CLOSE_REASONS; i++)
@@ -88,6 +88,26 @@ bool
 echo_worker_waiting(struct echo_worker *w)
 {
 	return atomic_load(&w->phase) == ECHO_WAITING;
+}
+
+bool
+echo_worker_idle_for(struct echo_worker *w, uint64_t now_ns,
+    uint64_t idle_ns)
+{
+	uint64_t since;
+
+	/* The stamp is stored before the phase: a WAITING phase is read
+	 * with its own stamp, never the last connection's. */
+	if (atomic_load(&w->phase) != ECHO_WAITING)
+		return false;
+	since = atomic_load_explicit(&w->waiting_since, memory_order_relaxed);
+	return now_ns >= since && now_ns - since >= idle_ns;
+}
+
+void
+echo_worker_kick_idle(struct echo_worker *w)
+{
+	atomic_store(&w->idle_kicked, true);
 }
 
 void
@@ -122,13 +142,10 @@ echo_serve(struct echo_worker *w, const struct conn *c,
 	int rc;
 
 	memset(res, 0, sizeof(*res));
+	atomic_store_explicit(&w->idle_kicked, false, memory_order_relaxed);
 	if (cfg->proxy_from != NULL && !cidr_list_match(cfg->proxy_from,
 	    (const struct sockaddr *)&c->peer, c->peerlen)) {
 		end(w, res, CLOSE_UNTRUSTED, 0);
-		return;
-	}
-	if (set_idle_timeout(fd, cfg->idle_timeout_ms) == -1) {
-		end(w, res, CLOSE_ERROR, errno);
 		return;
 	}
 	if (cfg->proxy_from != NULL && read_proxy(w, fd, res, &len) == -1)
@@ -144,6 +161,8 @@ echo_serve(struct echo_worker *w, const struct conn *c,
 			 * Between frames: the handshake of echo.h.  Stopping,
 			 * take only what the client has already sent.
 			 */
+			atomic_store_explicit(&w->waiting_since,
+			    clock_coarse_ns(), memory_order_relaxed);
 			atomic_store(&w->phase, ECHO_WAITING);
 			stopping = atomic_load(w->stopping);
 			n = recv(fd, buf, cfg->buf_size,
@@ -152,13 +171,15 @@ echo_serve(struct echo_worker *w, const struct conn *c,
 			if (n <= 0) {
 				if (n == -1 && errno == EINTR)
 					continue;
-				if (n == 0 && atomic_load(w->stopping))
+				if (n == 0 && atomic_load(&w->idle_kicked))
+					end(w, res, CLOSE_IDLE, 0);
+				else if (n == 0 && atomic_load(w->stopping))
 					end(w, res, CLOSE_SHUTDOWN, 0);
 				else if (n == 0)
 					end(w, res, CLOSE_CLIENT, 0);
-				else if (errno == EAGAIN || errno == EWOULDBLOCK)
-					end(w, res, stopping ? CLOSE_SHUTDOWN :
-					    CLOSE_IDLE, 0);
+				else if (stopping && (errno == EAGAIN ||
+				    errno == EWOULDBLOCK))
+					end(w, res, CLOSE_SHUTDOWN, 0);
 				else
 					end_recv(w, res, n, errno);
 				return;
@@ -281,6 +302,9 @@ read_proxy(struct echo_worker *w, int fd, struct echo_result *res,
 
 	deadline = deadline_after(cfg->io_timeout_ms != 0 ?
 	    cfg->io_timeout_ms : cfg->idle_timeout_ms);
+	/* Idle until the first byte: the sweeper may end the wait. */
+	atomic_store_explicit(&w->waiting_since, clock_coarse_ns(),
+	    memory_order_relaxed);
 	atomic_store(&w->phase, ECHO_WAITING);
 	do {
 		/* Stopping before the first byte: only what is there. */
@@ -317,7 +341,9 @@ read_proxy(struct echo_worker *w, int fd, struct echo_result *res,
 static void
 end_proxy(struct echo_worker *w, struct echo_result *res, ssize_t n, int err)
 {
-	if (atomic_load(w->stopping))
+	if (n == 0 && atomic_load(&w->idle_kicked))
+		end(w, res, CLOSE_IDLE, 0);
+	else if (atomic_load(w->stopping))
 		end(w, res, CLOSE_SHUTDOWN, 0);
 	else if (n == 0 || err == ETIMEDOUT)
 		end(w, res, CLOSE_PROXY, n == 0 ? 0 : ETIMEDOUT);
@@ -484,18 +510,6 @@ send_by(int fd, const void *buf, size_t n, unsigned timeout_ms)
 	return 0;
 }
 
-static int
-set_idle_timeout(int fd, unsigned ms)
-{
-	struct timeval tv;
-
-	if (ms == 0)
-		return 0;
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-}
-
 /* Only the owning worker writes its counters: no atomic RMW needed. */
 static void
 count(_Atomic uint64_t *counter, uint64_t n)
@@ -519,7 +533,10 @@ end(struct echo_worker *w, struct echo_result *res, enum close_reason reason,
 static void
 end_recv(struct echo_worker *w, struct echo_result *res, ssize_t n, int err)
 {
-	if (n == 0)
+	/* The sweeper's kick can land just as a frame starts (echo.h). */
+	if (n == 0 && atomic_load(&w->idle_kicked))
+		end(w, res, CLOSE_IDLE, 0);
+	else if (n == 0)
 		end(w, res, atomic_load(w->stopping) ? CLOSE_SHUTDOWN :
 		    CLOSE_PROTOCOL, 0);
 	else if (err == ETIMEDOUT)

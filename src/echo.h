@@ -11,8 +11,14 @@
  * worker's memory is its buffer, whatever --max-frame says.
  *
  * Timeouts on a blocking socket:
- *   - between frames the worker blocks in recv() with SO_RCVTIMEO set to the
- *     idle timeout: one syscall per batch, the common case;
+ *   - between frames the worker blocks in recv() with no timeout of its
+ *     own: one syscall per batch, the common case, and no kernel timer
+ *     armed and deleted around it (SO_RCVTIMEO's price, a tenth of the
+ *     server's CPU per frame with 1000 connections).  It stamps when it
+ *     began to wait (clock_coarse_ns, no syscall); the pool's sweeper
+ *     finds a worker waiting since longer than the idle timeout, marks it
+ *     (echo_worker_kick_idle) and wakes it with shutdown(SHUT_RD), as the
+ *     stopper does; the worker sees the mark and ends with CLOSE_IDLE;
  *   - inside a frame, and while writing an echo, each recv()/send() is
  *     MSG_DONTWAIT and waits in poll() for the time left until the frame's
  *     deadline (first byte + io timeout), so a client that drips bytes or
@@ -36,9 +42,10 @@
  *     the bytes after it in the same reads are simply the first bytes of
  *     the frame stream: no MSG_PEEK, no second buffer.  A missing or bad
  *     header closes the connection, nothing echoed (CLOSE_PROXY).  Until
- *     its first byte the worker counts as ECHO_WAITING, and stopping, it
- *     takes only what is already there; a header begun is finished within
- *     its deadline, as a frame is;
+ *     its first byte the worker counts as ECHO_WAITING, between frames as
+ *     it were: the sweeper may end it as idle, and stopping, it takes only
+ *     what is already there; a header begun is finished within its
+ *     deadline, as a frame is;
  *   - the header costs nothing per frame: after it, the loop is the same.
  */
 #ifndef ECHO_H
@@ -122,6 +129,8 @@ struct echo_worker {
 	const atomic_bool		*stopping;
 	unsigned char			*buf;
 	atomic_int			 phase;
+	_Atomic uint64_t		 waiting_since;	/* coarse ns */
+	atomic_bool			 idle_kicked;	/* by the sweeper */
 	struct echo_stats		 stats;
 };
 
@@ -154,6 +163,17 @@ void	echo_close(int fd, const struct echo_result *res, unsigned linger_ms);
 
 /* True when the worker is blocked between frames (see the handshake). */
 bool	echo_worker_waiting(struct echo_worker *w);
+
+/*
+ * The idle sweep: true when the worker has waited between frames for
+ * idle_ns or longer at now_ns (both clock_coarse_ns).  Then the sweeper marks it and
+ * shuts the connection's read side, under the slot lock (pool.c).  A
+ * frame arriving at that very moment is echoed, and the connection ends
+ * as idle, as it would have with a receive timeout firing then.
+ */
+bool	echo_worker_idle_for(struct echo_worker *w, uint64_t now_ns,
+	    uint64_t idle_ns);
+void	echo_worker_kick_idle(struct echo_worker *w);
 
 /* Add w's counters into *sum (a plain snapshot, not atomics). */
 struct echo_totals {

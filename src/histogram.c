@@ -12,14 +12,19 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "histogram.h"
 
 static size_t	slot_index(uint64_t value);
 static uint64_t	slot_upper(size_t idx);
+static uint64_t	rank_of(const struct histogram *h, double q);
+static uint64_t	slot_value(const struct histogram *h, size_t idx);
+static double	next_level(double level, unsigned int ticks);
 
 /* O(1): one count-leading-zeros, a shift and a mask, no loop over slots. */
 static size_t
@@ -53,6 +58,38 @@ slot_upper(size_t idx)
 	lower = (UINT64_C(1) << top) | (sub << shift);
 	/* Add width - 1, not width: the last slot ends at UINT64_MAX. */
 	return lower + ((UINT64_C(1) << shift) - 1);
+}
+
+/*
+ * The rank of the q-quantile among count values: ceil(q * count), at least
+ * 1.  Compare in double before converting: a double at or above 2^64 does
+ * not fit in uint64_t.
+ */
+static uint64_t
+rank_of(const struct histogram *h, double q)
+{
+	double want = q * (double)h->count;
+	uint64_t rank;
+
+	if (want >= (double)h->count)
+		return h->count;
+	rank = (uint64_t)want;
+	if ((double)rank < want)
+		rank++;
+	return rank == 0 ? 1 : rank;
+}
+
+/* What a value in slot idx is reported as: its upper edge, within min..max. */
+static uint64_t
+slot_value(const struct histogram *h, size_t idx)
+{
+	uint64_t v = slot_upper(idx);
+
+	if (v < h->min)
+		v = h->min;
+	if (v > h->max)
+		v = h->max;
+	return v;
 }
 
 void
@@ -95,8 +132,7 @@ histogram_merge(struct histogram *into, const struct histogram *from)
 uint64_t
 histogram_quantile(const struct histogram *h, double q)
 {
-	uint64_t rank, seen, v;
-	double want;
+	uint64_t rank, seen;
 	size_t i;
 
 	if (h->count == 0)
@@ -107,22 +143,7 @@ histogram_quantile(const struct histogram *h, double q)
 	if (q >= 1.0)
 		return h->max;
 
-	/*
-	 * The rank-th smallest value, rank = ceil(q * count), at least 1.
-	 * Compare in double before converting: a double at or above 2^64
-	 * does not fit in uint64_t.
-	 */
-	want = q * (double)h->count;
-	if (want >= (double)h->count)
-		rank = h->count;
-	else {
-		rank = (uint64_t)want;
-		if ((double)rank < want)
-			rank++;
-		if (rank == 0)
-			rank = 1;
-	}
-
+	rank = rank_of(h, q);
 	seen = 0;
 	for (i = 0; i < HISTOGRAM_SLOTS; i++) {
 		seen += h->slots[i];
@@ -132,12 +153,7 @@ histogram_quantile(const struct histogram *h, double q)
 	/* Counts add up to h->count >= rank, so the loop always breaks. */
 	if (i == HISTOGRAM_SLOTS)
 		return h->max;
-	v = slot_upper(i);
-	if (v < h->min)
-		v = h->min;
-	if (v > h->max)
-		v = h->max;
-	return v;
+	return slot_value(h, i);
 }
 
 double
@@ -146,4 +162,81 @@ histogram_mean(const struct histogram *h)
 	if (h->count == 0)
 		return 0.0;
 	return h->sum / (double)h->count;
+}
+
+double
+histogram_stddev(const struct histogram *h)
+{
+	double mean, d, sum = 0.0, lo;
+	size_t i;
+
+	if (h->count == 0)
+		return 0.0;
+	mean = histogram_mean(h);
+	for (i = 0; i < HISTOGRAM_SLOTS; i++) {
+		if (h->slots[i] == 0)
+			continue;
+		lo = i == 0 ? 0.0 : (double)slot_upper(i - 1) + 1.0;
+		d = (lo + (double)slot_upper(i)) / 2.0 - mean;
+		sum += d * d * (double)h->slots[i];
+	}
+	return sqrt(sum / (double)h->count);
+}
+
+/*
+ * HdrHistogram's reporting levels, in percent: 0, then steps that halve
+ * with each halving of the distance to 100 (ticks steps per half), so the
+ * tail gets as many lines as the body.  Dyadic steps add up exactly.
+ */
+static double
+next_level(double level, unsigned int ticks)
+{
+	double half = 100.0 / 2.0, next;
+
+	while (100.0 - level <= half && half > 1e-12)
+		half /= 2.0;
+	next = level + half / ticks;
+	/* Out of precision: no level left below 100. */
+	return next > level && next < 100.0 ? next : 100.0;
+}
+
+int
+histogram_write_percentiles(const struct histogram *h, FILE *fp,
+    double scale, unsigned int ticks)
+{
+	double level = 0.0, p;
+	uint64_t cum = 0, v;
+	size_t i;
+
+	if (ticks == 0)
+		ticks = 1;
+	fprintf(fp, "%12s %14s %10s %14s\n\n", "Value", "Percentile",
+	    "TotalCount", "1/(1-Percentile)");
+	for (i = 0; i < HISTOGRAM_SLOTS && cum < h->count; i++) {
+		if (h->slots[i] == 0)
+			continue;
+		cum += h->slots[i];
+		/* Every level this slot reaches, by the quantile's rule. */
+		while (level < 100.0 && cum >= rank_of(h, level / 100.0)) {
+			p = level / 100.0;
+			v = p > 0.0 ? slot_value(h, i) : h->min;
+			fprintf(fp, "%12.3f %14.12f %10llu %14.2f\n",
+			    (double)v / scale, p, (unsigned long long)cum,
+			    1.0 / (1.0 - p));
+			/* The last slot gets one line, then the maximum's. */
+			if (cum == h->count)
+				break;
+			level = next_level(level, ticks);
+		}
+	}
+	if (h->count > 0)
+		fprintf(fp, "%12.3f %14.12f %10llu\n", (double)h->max / scale,
+		    1.0, (unsigned long long)h->count);
+	fprintf(fp, "#[Mean    = %12.3f, StdDeviation   = %12.3f]\n",
+	    histogram_mean(h) / scale, histogram_stddev(h) / scale);
+	fprintf(fp, "#[Max     = %12.3f, Total count    = %12llu]\n",
+	    (double)h->max / scale, (unsigned long long)h->count);
+	fprintf(fp, "#[Buckets = %12u, SubBuckets     = %12u]\n",
+	    (unsigned int)HISTOGRAM_BUCKETS, (unsigned int)HISTOGRAM_SUB_COUNT);
+	return ferror(fp) ? -1 : 0;
 }

@@ -12,6 +12,7 @@
 #define HISTOGRAM_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #define HISTOGRAM_SUB_BITS	7
 #define HISTOGRAM_SUB_COUNT	(1u << HISTOGRAM_SUB_BITS)
@@ -36,5 +37,18 @@ void		histogram_merge(struct histogram *into, const struct histogram *from);
  */
 uint64_t	histogram_quantile(const struct histogram *h, double q);
 double		histogram_mean(const struct histogram *h);
+/* The standard deviation, every value taken at its slot's middle. */
+double		histogram_stddev(const struct histogram *h);
+/*
+ * Write the distribution in HdrHistogram's percentile text format (what
+ * .hgrm plotters read): the "Value Percentile TotalCount 1/(1-Percentile)"
+ * header, a line per reporting percentile (ticks of them in each halving
+ * of the distance to 100%, values as histogram_quantile() gives them,
+ * divided by scale), the last line at percentile 1 with the maximum, and
+ * the "#[Mean = ...]" footer.  An empty histogram gives the header and
+ * footer only.  Returns 0, or -1 when fp reported a write error.
+ */
+int		histogram_write_percentiles(const struct histogram *h,
+		    FILE *fp, double scale, unsigned int ticks);
 
 #endif /* HISTOGRAM_H */

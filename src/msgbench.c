@@ -6,6 +6,15 @@
  * thousand connections cost little more than ten.  Each connection keeps
  * --depth frames in flight and checks every echo byte for byte.
  *
+ * With --rate the load is open loop: frame j of the run (over all
+ * connections, dealt round-robin) is due at t0 + j / rate, whatever the
+ * echoes do.  A frame carries its due time, not its send time, so a frame
+ * that --depth or a full socket held back still counts from when it was
+ * due, and a server that stops for a second shows a second of latency on
+ * every frame due meanwhile (no coordinated omission).  Each thread walks
+ * its connections' due times in order with one cursor and sleeps on a
+ * timerfd until the next one.
+ *
  * Payloads cost almost nothing to make or check: at start-up one buffer is
  * filled with pseudorandom bytes, and each frame's payload is a slice of it
  * at a pseudorandom offset and size drawn from the connection's own
@@ -24,6 +33,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
@@ -65,6 +75,11 @@
 #define MAX_FRAMES		(1ULL << 40)
 #define MAX_SECONDS_MS		(7ULL * 24 * 3600 * 1000)
 #define MAX_RATE		10000000
+#define MIN_INTERVAL_MS		100
+/* Open loop: achieving less than this share of --rate gets a warning. */
+#define RATE_ACHIEVED_MIN	0.95
+/* --percentiles: reporting levels per halving of the distance to 100%. */
+#define PERCENTILE_TICKS	5
 
 /* Payload offsets into the pattern are masked: a power of two. */
 #define PATTERN_SPAN		65536
@@ -89,6 +104,8 @@
 enum {
 	OPT_CONNECT_RATE = CLIOPT_LONG_ONLY,
 	OPT_JSON,
+	OPT_PERCENTILES,
+	OPT_RATE,
 	OPT_TIMEOUT
 };
 
@@ -105,6 +122,9 @@ struct config {
 	uint64_t	 connect_rate;	/* per second; 0 = all at once */
 	uint32_t	 threads;	/* 0 = online CPUs */
 	uint64_t	 timeout_ms;	/* 0 = none */
+	uint64_t	 rate;		/* frames/s in all; 0 = closed loop */
+	uint64_t	 interval_ms;	/* 0 = no interval lines */
+	const char	*percentiles;	/* file for the distribution, or NULL */
 	int		 json;
 	int		 quiet;
 };
@@ -120,12 +140,13 @@ struct run {
 	uint64_t		 measure_start;	/* end of the warm-up */
 	uint64_t		 end_ns;	/* end of the measurement */
 	uint64_t		 timeout_ns;
+	double			 ns_per_frame;	/* open loop: 1 s / rate */
 	int			 progress;	/* a progress line is shown */
 };
 
 /* A frame in flight: its wire bytes are derived from size and off. */
 struct slot {
-	uint64_t	ts;		/* CLOCK_MONOTONIC ns when issued */
+	uint64_t	ts;		/* issued (open loop: due), ns */
 	uint32_t	size;
 	uint32_t	off;		/* into the pattern */
 };
@@ -153,6 +174,7 @@ struct conn {
 	uint32_t	 recvpos;	/* bytes received of frame head */
 	uint64_t	 issued;
 	uint64_t	 echoed;
+	uint64_t	 next_round;	/* open loop: next frame's round */
 	uint64_t	 t_start;	/* connect started */
 	uint64_t	 t_first;	/* first frame issued */
 	uint64_t	 first_wait;	/* first frame to its echo, ns */
@@ -173,6 +195,16 @@ struct worker {
 	unsigned char	*rbuf;
 	unsigned char	*wbuf;
 	struct histogram *hist;
+	/* Open loop: the cursor over due times, a timer for the next one. */
+	int		 tfd;
+	uint64_t	 armed;		/* when tfd fires; 0 = not armed */
+	uint64_t	 cur_round;
+	uint32_t	 cur_conn;
+	/* With --interval: this interval's figures, the main thread reaps. */
+	pthread_mutex_t	 ivl_lock;
+	struct histogram *ivl_hist;	/* NULL without --interval */
+	uint64_t	 ivl_frames;
+	uint64_t	 ivl_bytes;
 	/* Owner-only until the thread is joined. */
 	uint64_t	 frames;	/* measured echoes */
 	uint64_t	 bytes;		/* their payload bytes */
@@ -191,6 +223,27 @@ struct worker {
 	_Atomic uint64_t pub_mismatches;
 };
 
+/* One --interval line: figures of the frames echoed in [start, end). */
+struct interval {
+	uint64_t	 start;
+	uint64_t	 end;
+	uint64_t	 frames;
+	uint64_t	 bytes;
+	uint64_t	 p50;
+	uint64_t	 p99;
+};
+
+/* The main thread's record of intervals, for the JSON report. */
+struct intervals {
+	struct interval	*v;
+	size_t		 n;
+	size_t		 cap;
+	struct histogram *sum;		/* scratch for merging */
+	uint64_t	 last;		/* end of the last interval */
+	uint64_t	 next;		/* when the next one is due */
+	int		 failed;	/* out of memory: not all recorded */
+};
+
 struct results {
 	uint64_t	 established;
 	uint64_t	 failed;
@@ -199,6 +252,7 @@ struct results {
 	uint64_t	 frames;
 	uint64_t	 bytes;
 	double		 duration_s;
+	uint64_t	 end_ns;	/* when the measurement ended */
 	struct histogram *hist;
 	uint64_t	 waited;
 	uint64_t	 max_wait_ns;
@@ -222,6 +276,8 @@ static void		 report(const struct run *, const char *, ...)
 			    __attribute__((format(printf, 2, 3)));
 static int		 worker_init(struct worker *, const struct run *,
 			    uint32_t, uint32_t);
+static int		 worker_timer(struct worker *);
+static int		 worker_intervals(struct worker *);
 static void		 worker_free(struct worker *);
 static void		*worker_main(void *);
 static int		 worker_wait_ms(const struct worker *, uint64_t);
@@ -232,6 +288,15 @@ static void		 note_stall(struct worker *, uint64_t);
 static void		 begin_stop(struct worker *, uint64_t);
 static void		 abandon(struct worker *);
 static void		 check_timeouts(struct worker *, uint64_t);
+static uint64_t		 due_time(const struct run *, const struct conn *,
+			    uint64_t);
+static uint64_t		 first_round(const struct run *, const struct conn *,
+			    uint64_t);
+static void		 issue_due(struct worker *, uint64_t);
+static int		 timer_arm(struct worker *, uint64_t);
+static void		 timer_drain(struct worker *);
+static void		 ivl_lock(struct worker *);
+static void		 ivl_unlock(struct worker *);
 static void		 conn_start(struct worker *, struct conn *, uint64_t);
 static void		 conn_connected(struct worker *, struct conn *);
 static void		 conn_established(struct worker *, struct conn *,
@@ -263,14 +328,24 @@ static void		 payload_mismatch(struct worker *, struct conn *,
 			    const unsigned char *, const unsigned char *,
 			    size_t, uint32_t);
 static int		 conn_echoed(struct worker *, struct conn *, uint64_t);
-static void		 progress_loop(struct run *, struct worker *, uint32_t);
+static void		 progress_loop(struct run *, struct worker *, uint32_t,
+			    struct intervals *);
+static void		 ivl_reap(const struct run *, struct worker *,
+			    uint32_t, uint64_t, struct intervals *);
+static int		 ivl_init(const struct run *, struct intervals *);
 static void		 progress_line(const struct run *, struct worker *,
 			    uint32_t, uint64_t, uint64_t *, uint64_t *);
 static int		 summarize(const struct run *, struct worker *,
 			    uint32_t, struct results *);
 static void		 print_table(const struct run *, const struct results *,
 			    uint32_t);
-static void		 print_json(const struct run *, const struct results *);
+static void		 print_json(const struct run *, const struct results *,
+			    const struct intervals *);
+static int		 write_percentiles(const struct run *,
+			    const struct results *, FILE *);
+static double		 achieved(const struct results *);
+static void		 warn_measured(const struct run *,
+			    const struct results *);
 static double		 quantile_us(const struct histogram *, double);
 static double		 max_us(const struct histogram *);
 static double		 mean_us(const struct histogram *);
@@ -302,6 +377,9 @@ static const struct option longopts[] = {
 	{ "warmup",		required_argument,	NULL,	'w' },
 	{ "connect-rate",	required_argument,	NULL,	OPT_CONNECT_RATE },
 	{ "threads",		required_argument,	NULL,	'j' },
+	{ "rate",		required_argument,	NULL,	OPT_RATE },
+	{ "interval",		required_argument,	NULL,	'i' },
+	{ "percentiles",	required_argument,	NULL,	OPT_PERCENTILES },
 	{ "json",		no_argument,		NULL,	OPT_JSON },
 	{ "quiet",		no_argument,		NULL,	'q' },
 	{ "timeout",		required_argument,	NULL,	OPT_TIMEOUT },
@@ -310,14 +388,30 @@ static const struct option longopts[] = {
 	{ NULL,			0,			NULL,	0 }
 };
 
+/* The report's percentiles: their label in the table, key in --json. */
+static const struct {
+	double		 q;
+	const char	*label;
+	const char	*key;
+} pcts[] = {
+	{ 0.50,		"p50",		"p50" },
+	{ 0.90,		"p90",		"p90" },
+	{ 0.99,		"p99",		"p99" },
+	{ 0.999,	"p99.9",	"p999" },
+	{ 0.9999,	"p99.99",	"p9999" },
+	{ 0.99999,	"p99.999",	"p99999" },
+};
+#define NPCTS	(sizeof(pcts) / sizeof(pcts[0]))
+
 static void
 usage(FILE *fp)
 {
 	fprintf(fp,
 	    "Usage: %s [-H HOST] [-p PORT] [-c N] [-d N] [-s SIZE|MIN:MAX]\n"
-	    "       [-t SEC | -n N] [-w SEC] [--connect-rate N] [-j N] [--json]"
-	    " [-q]\n"
-	    "       [--timeout SEC]\n"
+	    "       [-t SEC | -n N] [-w SEC] [--connect-rate N] [-j N]"
+	    " [--rate N]\n"
+	    "       [-i SEC] [--percentiles FILE] [--json] [-q]"
+	    " [--timeout SEC]\n"
 	    "Load a framed echo server and check every echo.\n"
 	    "\n"
 	    "  -H, --host HOST          server name or address (default %s)\n"
@@ -338,9 +432,22 @@ usage(FILE *fp)
 	    "                           (default 0)\n"
 	    "  -j, --threads N          threads (default: online CPUs, at most"
 	    " N connections)\n"
+	    "      --rate N             open loop: offer N frames/s in all, "
+	    "each due at its\n"
+	    "                           time, latency counted from then; "
+	    "--depth caps the\n"
+	    "                           frames in flight (default: closed "
+	    "loop)\n"
+	    "  -i, --interval SEC       a line of frames/s, MB/s, p50 and p99 "
+	    "every SEC\n"
+	    "                           seconds on stderr, and in --json\n"
+	    "      --percentiles FILE   write the latency distribution to FILE"
+	    " (HdrHistogram\n"
+	    "                           percentile format, microseconds)\n"
 	    "      --json               print the result as one JSON object\n"
-	    "  -q, --quiet              no progress line, no per-connection "
-	    "messages\n"
+	    "  -q, --quiet              no progress, interval or per-connection"
+	    " lines, no\n"
+	    "                           warnings\n"
 	    "      --timeout SEC        limit on connecting and on each echo; "
 	    "a slower\n"
 	    "                           connection is an error, 0 = none "
@@ -383,7 +490,7 @@ parse_options(int argc, char **argv, struct config *cfg)
 
 	/* Quiet, and ':' for a missing argument: cliopt words the errors. */
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":H:p:c:d:s:t:n:w:j:qhV",
+	while ((ch = getopt_long(argc, argv, ":H:p:c:d:s:t:n:w:j:i:qhV",
 	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'H':
@@ -437,6 +544,21 @@ parse_options(int argc, char **argv, struct config *cfg)
 			    &v) == -1)
 				return EX_USAGE;
 			cfg->threads = (uint32_t)v;
+			break;
+		case OPT_RATE:
+			if (cliopt_uint(&c, ch, optarg, 1, MAX_RATE,
+			    &cfg->rate) == -1)
+				return EX_USAGE;
+			break;
+		case 'i':
+			if (cliopt_seconds(&c, ch, optarg, MIN_INTERVAL_MS,
+			    MAX_SECONDS_MS, &cfg->interval_ms) == -1)
+				return EX_USAGE;
+			break;
+		case OPT_PERCENTILES:
+			if (cliopt_string(&c, ch, optarg,
+			    &cfg->percentiles) == -1)
+				return EX_USAGE;
 			break;
 		case OPT_JSON:
 			cfg->json = 1;
@@ -683,6 +805,7 @@ worker_init(struct worker *w, const struct run *run, uint32_t index,
 	w->run = run;
 	w->index = index;
 	w->epfd = -1;
+	w->tfd = -1;
 	/* Connections are dealt round-robin: thread t has t, t + T, ... */
 	w->nconns = (run->cfg.connections - index + nthreads - 1) / nthreads;
 	w->conns = calloc(w->nconns, sizeof(*w->conns));
@@ -703,6 +826,14 @@ worker_init(struct worker *w, const struct run *run, uint32_t index,
 		return -1;
 	}
 	histogram_init(w->hist);
+	if (run->cfg.rate != 0 && worker_timer(w) == -1) {
+		free(slots);
+		return -1;
+	}
+	if (run->cfg.interval_ms != 0 && worker_intervals(w) == -1) {
+		free(slots);
+		return -1;
+	}
 	for (i = 0; i < w->nconns; i++) {
 		c = &w->conns[i];
 		c->fd = -1;
@@ -710,6 +841,49 @@ worker_init(struct worker *w, const struct run *run, uint32_t index,
 		c->ring = slots + (size_t)i * run->cfg.depth;
 		/* Distinct, never zero: xorshift's only fixed point. */
 		c->rng = 0x2545f4914f6cdd1dULL * ((uint64_t)c->id + 1);
+	}
+	return 0;
+}
+
+/* Open loop: a timer in the epoll set (data NULL) wakes for due frames. */
+static int
+worker_timer(struct worker *w)
+{
+	struct epoll_event	ev;
+
+	if ((w->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK |
+	    TFD_CLOEXEC)) == -1) {
+		fprintf(stderr, "%s: timerfd_create: %s\n", progname,
+		    errstr(errno));
+		return -1;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = NULL;
+	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->tfd, &ev) == -1) {
+		fprintf(stderr, "%s: epoll_ctl: %s\n", progname,
+		    errstr(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+worker_intervals(struct worker *w)
+{
+	int	rv;
+
+	if ((w->ivl_hist = malloc(sizeof(*w->ivl_hist))) == NULL) {
+		fprintf(stderr, "%s: %s\n", progname, errstr(ENOMEM));
+		return -1;
+	}
+	histogram_init(w->ivl_hist);
+	if ((rv = pthread_mutex_init(&w->ivl_lock, NULL)) != 0) {
+		free(w->ivl_hist);
+		w->ivl_hist = NULL;
+		fprintf(stderr, "%s: pthread_mutex_init: %s\n", progname,
+		    errstr(rv));
+		return -1;
 	}
 	return 0;
 }
@@ -723,6 +897,12 @@ worker_free(struct worker *w)
 	free(w->rbuf);
 	free(w->wbuf);
 	free(w->hist);
+	if (w->ivl_hist != NULL) {
+		free(w->ivl_hist);
+		(void)pthread_mutex_destroy(&w->ivl_lock);
+	}
+	if (w->tfd != -1)
+		(void)close(w->tfd);
 	if (w->epfd != -1)
 		(void)close(w->epfd);
 }
@@ -748,6 +928,7 @@ worker_main(void *arg)
 		start_due(w, now);
 		if (w->open == 0 && w->next_start == w->nconns)
 			break;
+		issue_due(w, now);
 
 		/*
 		 * A load generator that falls behind makes the server look
@@ -770,8 +951,12 @@ worker_main(void *arg)
 			worker_abort(w, "epoll_wait", errno);
 			break;
 		}
-		for (i = 0; i < n; i++)
-			conn_event(w, ev[i].data.ptr, ev[i].events);
+		for (i = 0; i < n; i++) {
+			if (ev[i].data.ptr == NULL)
+				timer_drain(w);
+			else
+				conn_event(w, ev[i].data.ptr, ev[i].events);
+		}
 
 		now = clock_now_ns();
 		if (now - w->last_tick >= TICK_NS) {
@@ -937,6 +1122,94 @@ check_timeouts(struct worker *w, uint64_t now)
 	}
 }
 
+/*
+ * Open loop: when the frame of c in round k is due.  Frame j of the run,
+ * j = k * connections + id, is due at t0 + j / rate.  A double holds j
+ * times the ns per frame exactly enough: to the ns for over 100 days.
+ */
+static uint64_t
+due_time(const struct run *run, const struct conn *c, uint64_t k)
+{
+	double	j = (double)k * run->cfg.connections + c->id;
+
+	return run->t0 + (uint64_t)(j * run->ns_per_frame);
+}
+
+/* The first round of c due at or after now: a new connection owes none. */
+static uint64_t
+first_round(const struct run *run, const struct conn *c, uint64_t now)
+{
+	double		 k;
+	uint64_t	 r;
+
+	k = ((double)(now - run->t0) / run->ns_per_frame - c->id) /
+	    run->cfg.connections;
+	if (k <= 0)
+		return 0;
+	r = (uint64_t)k;
+	return due_time(run, c, r) < now ? r + 1 : r;
+}
+
+/*
+ * Open loop: move the cursor over every due time up to now, giving each
+ * connection passed the chance to issue what is due (--depth and the
+ * socket permitting: what they hold back goes when echoes or EPOLLOUT
+ * free room), then set the timer for the next due time.
+ */
+static void
+issue_due(struct worker *w, uint64_t now)
+{
+	const struct run	*run = w->run;
+	struct conn		*c;
+	uint64_t		 due;
+
+	if (run->cfg.rate == 0 || w->stopping)
+		return;
+	for (;;) {
+		c = &w->conns[w->cur_conn];
+		if ((due = due_time(run, c, w->cur_round)) > now)
+			break;
+		if (c->state == C_ACTIVE) {
+			conn_issue(w, c, now);
+			(void)conn_flush(w, c);
+		}
+		if (++w->cur_conn == w->nconns) {
+			w->cur_conn = 0;
+			w->cur_round++;
+		}
+	}
+	if (timer_arm(w, due) == -1)
+		worker_abort(w, "timerfd_settime", errno);
+}
+
+static int
+timer_arm(struct worker *w, uint64_t due)
+{
+	struct itimerspec	its;
+
+	if (due == w->armed)
+		return 0;
+	memset(&its, 0, sizeof(its));
+	its.it_value.tv_sec = (time_t)(due / CLOCK_NS_PER_S);
+	its.it_value.tv_nsec = (long)(due % CLOCK_NS_PER_S);
+	if (timerfd_settime(w->tfd, TFD_TIMER_ABSTIME, &its, NULL) == -1)
+		return -1;
+	w->armed = due;
+	return 0;
+}
+
+/* The timer fired: clear it; issue_due() does the rest. */
+static void
+timer_drain(struct worker *w)
+{
+	uint64_t	expirations;
+
+	if (read(w->tfd, &expirations, sizeof(expirations)) == -1 &&
+	    errno != EAGAIN && errno != EINTR)
+		worker_abort(w, "read timerfd", errno);
+	w->armed = 0;
+}
+
 static void
 conn_start(struct worker *w, struct conn *c, uint64_t now)
 {
@@ -1012,6 +1285,8 @@ conn_established(struct worker *w, struct conn *c, uint64_t now)
 {
 	c->state = C_ACTIVE;
 	w->established++;
+	if (w->run->cfg.rate != 0)
+		c->next_round = first_round(w->run, c, now);
 	if (conn_done(w, c)) {
 		conn_close(w, c);
 		return;
@@ -1098,13 +1373,13 @@ conn_done(const struct worker *w, const struct conn *c)
 	return w->stopping && c->count == 0;
 }
 
-/* Fill the ring up to --depth frames in flight. */
+/* Fill the ring up to --depth frames in flight (open loop: those due). */
 static void
 conn_issue(struct worker *w, struct conn *c, uint64_t now)
 {
 	const struct config	*cfg = &w->run->cfg;
 	struct slot		*s;
-	uint64_t		 r, range;
+	uint64_t		 r, range, ts = now;
 	uint32_t		 i;
 
 	if (w->stopping)
@@ -1112,6 +1387,12 @@ conn_issue(struct worker *w, struct conn *c, uint64_t now)
 	range = (uint64_t)cfg->size_max - cfg->size_min + 1;
 	while (c->count < cfg->depth &&
 	    (cfg->frames == 0 || c->issued < cfg->frames)) {
+		/* Open loop: only frames already due, with their due time. */
+		if (cfg->rate != 0) {
+			if ((ts = due_time(w->run, c, c->next_round)) > now)
+				break;
+			c->next_round++;
+		}
 		i = c->head + c->count;
 		if (i >= cfg->depth)
 			i -= cfg->depth;
@@ -1121,7 +1402,7 @@ conn_issue(struct worker *w, struct conn *c, uint64_t now)
 		if (range > 1)
 			s->size += (uint32_t)((r >> 32) % range);
 		s->off = (uint32_t)r & (PATTERN_SPAN - 1);
-		s->ts = now;
+		s->ts = ts;
 		if (c->issued == 0)
 			c->t_first = now;
 		c->issued++;
@@ -1254,7 +1535,7 @@ conn_read(struct worker *w, struct conn *c)
 {
 	uint64_t	now = 0;
 	ssize_t		n;
-	int		i;
+	int		i, rv;
 
 	for (i = 0; i < READS_PER_EVENT; i++) {
 		n = recv(c->fd, w->rbuf, IOBUF_SIZE, MSG_DONTWAIT);
@@ -1273,9 +1554,12 @@ conn_read(struct worker *w, struct conn *c)
 			    c->count);
 			return -1;
 		}
-		/* One clock read per batch of echoes, not per frame. */
+		/* One clock read and lock per batch of echoes, not a frame. */
 		now = clock_now_ns();
-		if (conn_consume(w, c, w->rbuf, (size_t)n, now) == -1)
+		ivl_lock(w);
+		rv = conn_consume(w, c, w->rbuf, (size_t)n, now);
+		ivl_unlock(w);
+		if (rv == -1)
 			return -1;
 		if ((size_t)n < IOBUF_SIZE)
 			break;
@@ -1398,6 +1682,12 @@ conn_echoed(struct worker *w, struct conn *c, uint64_t now)
 		w->frames++;
 		w->bytes += s->size;
 		w->last_echo = now;
+		/* conn_read() holds ivl_lock: the main thread reaps these. */
+		if (w->ivl_hist != NULL) {
+			histogram_record(w->ivl_hist, lat);
+			w->ivl_frames++;
+			w->ivl_bytes += s->size;
+		}
 	}
 	w->echoes++;
 	c->bad = 0;
@@ -1410,30 +1700,134 @@ conn_echoed(struct worker *w, struct conn *c, uint64_t now)
 	return 0;
 }
 
-/* Wait for the threads; meanwhile, once a second, a progress line. */
+/* The interval figures are shared with the main thread (--interval only). */
 static void
-progress_loop(struct run *run, struct worker *ws, uint32_t nthreads)
+ivl_lock(struct worker *w)
+{
+	if (w->ivl_hist != NULL && pthread_mutex_lock(&w->ivl_lock) != 0)
+		abort();
+}
+
+static void
+ivl_unlock(struct worker *w)
+{
+	if (w->ivl_hist != NULL && pthread_mutex_unlock(&w->ivl_lock) != 0)
+		abort();
+}
+
+/*
+ * Wait for the threads; meanwhile, once a second, a progress line, and
+ * with --interval each interval's line when it is due.
+ */
+static void
+progress_loop(struct run *run, struct worker *ws, uint32_t nthreads,
+    struct intervals *iv)
 {
 	struct timespec	deadline;
-	uint64_t	next, prev_echoes = 0, prev_ns = run->t0;
+	uint64_t	next, wake, now, prev_echoes = 0, prev_ns = run->t0;
 
 	next = run->t0 + CLOCK_NS_PER_S;
 	if (pthread_mutex_lock(&done_lock) != 0)
 		abort();
 	while (done_count < nthreads) {
-		deadline.tv_sec = (time_t)(next / CLOCK_NS_PER_S);
-		deadline.tv_nsec = (long)(next % CLOCK_NS_PER_S);
+		wake = iv->next != 0 && iv->next < next ? iv->next : next;
+		deadline.tv_sec = (time_t)(wake / CLOCK_NS_PER_S);
+		deadline.tv_nsec = (long)(wake % CLOCK_NS_PER_S);
 		if (pthread_cond_timedwait(&done_cond, &done_lock,
-		    &deadline) == 0 || clock_now_ns() < next)
+		    &deadline) == 0)
+			continue;
+		now = clock_now_ns();
+		if (iv->next != 0 && now >= iv->next) {
+			/* Never two locks at once: reaping takes workers'. */
+			if (pthread_mutex_unlock(&done_lock) != 0)
+				abort();
+			ivl_reap(run, ws, nthreads, now, iv);
+			if (pthread_mutex_lock(&done_lock) != 0)
+				abort();
+		}
+		if (now < next)
 			continue;
 		next += CLOCK_NS_PER_S;
 		if (run->progress)
-			progress_line(run, ws, nthreads, clock_now_ns(),
-			    &prev_echoes, &prev_ns);
+			progress_line(run, ws, nthreads, now, &prev_echoes,
+			    &prev_ns);
 	}
-	pthread_mutex_unlock(&done_lock);
+	if (pthread_mutex_unlock(&done_lock) != 0)
+		abort();
 	if (run->progress)
 		fputs("\r\033[K", stderr);
+}
+
+/* --interval: the main thread's merge of every thread's figures. */
+static int
+ivl_init(const struct run *run, struct intervals *iv)
+{
+	memset(iv, 0, sizeof(*iv));
+	if (run->cfg.interval_ms == 0)
+		return 0;
+	if ((iv->sum = malloc(sizeof(*iv->sum))) == NULL) {
+		fprintf(stderr, "%s: %s\n", progname, errstr(ENOMEM));
+		return -1;
+	}
+	iv->last = run->measure_start;
+	iv->next = run->measure_start + run->cfg.interval_ms * CLOCK_NS_PER_MS;
+	return 0;
+}
+
+/*
+ * Close the interval at now (at most the end of the measurement): take
+ * and reset every thread's figures, print its line, keep it for --json,
+ * and set when the next one is due (0 once past the end).
+ */
+static void
+ivl_reap(const struct run *run, struct worker *ws, uint32_t nthreads,
+    uint64_t now, struct intervals *iv)
+{
+	struct interval	 in, *v;
+	uint64_t	 step = run->cfg.interval_ms * CLOCK_NS_PER_MS;
+	uint32_t	 i;
+	double		 d;
+
+	while (iv->next != 0 && iv->next <= now)
+		iv->next = iv->next < run->end_ns - step ? iv->next + step : 0;
+	memset(&in, 0, sizeof(in));
+	in.start = iv->last;
+	in.end = now < run->end_ns ? now : run->end_ns;
+	if (in.end <= in.start)
+		return;
+	histogram_init(iv->sum);
+	for (i = 0; i < nthreads; i++) {
+		ivl_lock(&ws[i]);
+		histogram_merge(iv->sum, ws[i].ivl_hist);
+		in.frames += ws[i].ivl_frames;
+		in.bytes += ws[i].ivl_bytes;
+		histogram_init(ws[i].ivl_hist);
+		ws[i].ivl_frames = ws[i].ivl_bytes = 0;
+		ivl_unlock(&ws[i]);
+	}
+	iv->last = in.end;
+	in.p50 = histogram_quantile(iv->sum, 0.50);
+	in.p99 = histogram_quantile(iv->sum, 0.99);
+	d = (double)(in.end - in.start) / CLOCK_NS_PER_S;
+	if (!run->cfg.quiet)
+		fprintf(stderr, "%s%s: %8.3f-%.3f s %10.1f frames/s %9.3f MB/s"
+		    "  p50 %.1f us  p99 %.1f us\n", run->progress ?
+		    "\r\033[K" : "", progname, (double)(in.start -
+		    run->measure_start) / CLOCK_NS_PER_S, (double)(in.end -
+		    run->measure_start) / CLOCK_NS_PER_S, in.frames / d,
+		    in.bytes / d / 1e6, in.p50 / 1000.0, in.p99 / 1000.0);
+	if (iv->n == iv->cap) {
+		if ((v = realloc(iv->v, (iv->cap + 64) * sizeof(*v))) == NULL) {
+			if (!iv->failed)
+				fprintf(stderr, "%s: intervals: %s\n",
+				    progname, errstr(ENOMEM));
+			iv->failed = 1;
+			return;
+		}
+		iv->v = v;
+		iv->cap += 64;
+	}
+	iv->v[iv->n++] = in;
 }
 
 static void
@@ -1501,8 +1895,9 @@ summarize(const struct run *run, struct worker *ws, uint32_t nthreads,
 	}
 	if (run->cfg.frames == 0 && end > run->end_ns)
 		end = run->end_ns;
-	r->duration_s = end > run->measure_start ?
-	    (double)(end - run->measure_start) / CLOCK_NS_PER_S : 0.0;
+	r->end_ns = end > run->measure_start ? end : run->measure_start;
+	r->duration_s = (double)(r->end_ns - run->measure_start) /
+	    CLOCK_NS_PER_S;
 
 	/*
 	 * A first echo far slower than echoes usually are means the
@@ -1550,7 +1945,9 @@ print_table(const struct run *run, const struct results *r,
     uint32_t nthreads)
 {
 	const struct config	*cfg = &run->cfg;
-	double			 d = r->duration_s;
+	const char		*label[NPCTS + 2];
+	double			 d = r->duration_s, value[NPCTS + 2];
+	size_t			 i, j;
 
 	printf("%-16s %s\n", "server", run->addrname);
 	printf("%-16s %u\n", "connections", cfg->connections);
@@ -1572,12 +1969,28 @@ print_table(const struct run *run, const struct results *r,
 	printf("%-16s %.1f\n", "frames/s", d > 0 ? r->frames / d : 0.0);
 	printf("%-16s %.3f (payload, one way)\n", "MB/s",
 	    d > 0 ? r->bytes / d / 1e6 : 0.0);
-	printf("%-16s %10s %10s %10s %10s %10s %10s\n", "latency (us)",
-	    "p50", "p90", "p99", "p99.9", "max", "mean");
-	printf("%-16s %10.1f %10.1f %10.1f %10.1f %10.1f %10.1f\n", "",
-	    quantile_us(r->hist, 0.50), quantile_us(r->hist, 0.90),
-	    quantile_us(r->hist, 0.99), quantile_us(r->hist, 0.999),
-	    max_us(r->hist), mean_us(r->hist));
+	if (cfg->rate != 0)
+		printf("%-16s %llu frames/s offered, %.1f achieved (open "
+		    "loop)\n", "rate", (unsigned long long)cfg->rate,
+		    achieved(r));
+	/* The percentiles, max and mean: two rows of four fit 80 columns. */
+	for (i = 0; i < NPCTS; i++) {
+		label[i] = pcts[i].label;
+		value[i] = quantile_us(r->hist, pcts[i].q);
+	}
+	label[NPCTS] = "max";
+	value[NPCTS] = max_us(r->hist);
+	label[NPCTS + 1] = "mean";
+	value[NPCTS + 1] = mean_us(r->hist);
+	for (i = 0; i < NPCTS + 2; i += 4) {
+		printf("%-16s", i == 0 ? "latency (us)" : "");
+		for (j = i; j < i + 4 && j < NPCTS + 2; j++)
+			printf(" %9s", label[j]);
+		printf("\n%-16s", "");
+		for (j = i; j < i + 4 && j < NPCTS + 2; j++)
+			printf(" %9.1f", value[j]);
+		printf("\n");
+	}
 	printf("%-16s %llu (first echo over %.1f ms)\n", "waited",
 	    (unsigned long long)r->waited,
 	    (double)r->wait_threshold_ns / CLOCK_NS_PER_MS);
@@ -1591,10 +2004,13 @@ print_table(const struct run *run, const struct results *r,
 }
 
 static void
-print_json(const struct run *run, const struct results *r)
+print_json(const struct run *run, const struct results *r,
+    const struct intervals *iv)
 {
 	const struct config	*cfg = &run->cfg;
+	const struct interval	*in;
 	double			 d = r->duration_s;
+	size_t			 i;
 
 	printf("{\"connections\": %u, \"established\": %llu, "
 	    "\"failed\": %llu, \"depth\": %u, \"size_min\": %u, "
@@ -1604,17 +2020,85 @@ print_json(const struct run *run, const struct results *r)
 	    (unsigned long long)r->failed, cfg->depth, cfg->size_min,
 	    cfg->size_max, d, (unsigned long long)r->frames,
 	    d > 0 ? r->frames / d : 0.0, d > 0 ? r->bytes / d / 1e6 : 0.0);
-	printf("\"latency_us\": {\"p50\": %.1f, \"p90\": %.1f, "
-	    "\"p99\": %.1f, \"p999\": %.1f, \"max\": %.1f, \"mean\": %.1f}, ",
-	    quantile_us(r->hist, 0.50), quantile_us(r->hist, 0.90),
-	    quantile_us(r->hist, 0.99), quantile_us(r->hist, 0.999),
-	    max_us(r->hist), mean_us(r->hist));
+	if (cfg->rate != 0)
+		printf("\"rate_offered\": %llu, \"rate_achieved\": %.1f, ",
+		    (unsigned long long)cfg->rate, achieved(r));
+	printf("\"latency_us\": {");
+	for (i = 0; i < NPCTS; i++)
+		printf("\"%s\": %.1f, ", pcts[i].key,
+		    quantile_us(r->hist, pcts[i].q));
+	printf("\"max\": %.1f, \"mean\": %.1f}, ", max_us(r->hist),
+	    mean_us(r->hist));
 	printf("\"waited\": %llu, \"max_wait_ms\": %.3f, "
 	    "\"client_stall_ms\": %.3f, \"errors\": %llu, "
-	    "\"mismatches\": %llu}\n", (unsigned long long)r->waited,
+	    "\"mismatches\": %llu", (unsigned long long)r->waited,
 	    (double)r->max_wait_ns / CLOCK_NS_PER_MS,
 	    (double)r->max_stall_ns / CLOCK_NS_PER_MS,
 	    (unsigned long long)r->errors, (unsigned long long)r->mismatches);
+	if (cfg->interval_ms != 0) {
+		printf(", \"intervals\": [");
+		for (i = 0; i < iv->n; i++) {
+			in = &iv->v[i];
+			d = (double)(in->end - in->start) / CLOCK_NS_PER_S;
+			printf("%s{\"start_s\": %.3f, \"end_s\": %.3f, "
+			    "\"frames\": %llu, \"frames_per_s\": %.1f, "
+			    "\"mb_per_s\": %.3f, \"p50_us\": %.1f, "
+			    "\"p99_us\": %.1f}", i > 0 ? ", " : "",
+			    (double)(in->start - run->measure_start) /
+			    CLOCK_NS_PER_S, (double)(in->end -
+			    run->measure_start) / CLOCK_NS_PER_S,
+			    (unsigned long long)in->frames, in->frames / d,
+			    in->bytes / d / 1e6, in->p50 / 1000.0,
+			    in->p99 / 1000.0);
+		}
+		printf("]");
+	}
+	printf("}\n");
+}
+
+/* --percentiles: the whole distribution, in microseconds. */
+static int
+write_percentiles(const struct run *run, const struct results *r,
+    FILE *fp)
+{
+	int	err = 0;
+
+	if (histogram_write_percentiles(r->hist, fp, 1000.0,
+	    PERCENTILE_TICKS) == -1 || fflush(fp) == EOF)
+		err = errno != 0 ? errno : EIO;
+	if (fclose(fp) == EOF && err == 0)
+		err = errno;
+	if (err == 0)
+		return 0;
+	fprintf(stderr, "%s: writing %s: %s\n", progname,
+	    run->cfg.percentiles, errstr(err));
+	return -1;
+}
+
+/* Open loop: the frames/s the server echoed, against the --rate offered. */
+static double
+achieved(const struct results *r)
+{
+	return r->duration_s > 0 ? r->frames / r->duration_s : 0.0;
+}
+
+/* Figures that measured something besides the server say so. */
+static void
+warn_measured(const struct run *run, const struct results *r)
+{
+	if (r->max_stall_ns >= STALL_WARN_NS)
+		fprintf(stderr, "%s: thread %u was held up for %.1f s (busy, or "
+		    "not scheduled): the latencies and timeouts of its "
+		    "connections include that delay\n", progname,
+		    r->stall_thread, (double)r->max_stall_ns / CLOCK_NS_PER_S);
+	if (run->cfg.rate != 0 &&
+	    achieved(r) < RATE_ACHIEVED_MIN * (double)run->cfg.rate)
+		fprintf(stderr, "%s: achieved %.1f frames/s of the %llu "
+		    "offered (%.0f%%): frames waited in msgbench for the "
+		    "server (--depth, a full socket) or for msgbench itself, "
+		    "and count from when they were due\n", progname,
+		    achieved(r), (unsigned long long)run->cfg.rate,
+		    100.0 * achieved(r) / (double)run->cfg.rate);
 }
 
 /* A report that did not reach its file must not look like success. */
@@ -1640,7 +2124,9 @@ main(int argc, char *argv[])
 	struct run		 run;
 	struct worker		*ws;
 	struct results		 res;
+	struct intervals	 iv;
 	pthread_condattr_t	 ca;
+	FILE			*pfile = NULL;
 	uint32_t		 nthreads, i, started;
 	long			 ncpu;
 	int			 rv, status;
@@ -1651,6 +2137,8 @@ main(int argc, char *argv[])
 		return rv;
 	run.timeout_ns = run.cfg.timeout_ms * CLOCK_NS_PER_MS;
 	run.progress = !run.cfg.quiet && isatty(STDERR_FILENO);
+	if (run.cfg.rate != 0)
+		run.ns_per_frame = (double)CLOCK_NS_PER_S / run.cfg.rate;
 
 	nthreads = run.cfg.threads;
 	if (nthreads == 0) {
@@ -1664,6 +2152,13 @@ main(int argc, char *argv[])
 	if (resolve(&run) == -1 || raise_nofile(run.cfg.connections) == -1 ||
 	    make_pattern(&run) == -1 || install_signals() == -1)
 		return EXIT_FAILURE;
+	/* A file that cannot be made fails the run before it, not after. */
+	if (run.cfg.percentiles != NULL &&
+	    (pfile = fopen(run.cfg.percentiles, "w")) == NULL) {
+		fprintf(stderr, "%s: %s: %s\n", progname, run.cfg.percentiles,
+		    errstr(errno));
+		return EXIT_FAILURE;
+	}
 
 	/* The progress loop waits against CLOCK_MONOTONIC, as clock.h reads. */
 	if (pthread_condattr_init(&ca) != 0 ||
@@ -1684,6 +2179,8 @@ main(int argc, char *argv[])
 	run.measure_start = run.t0 + run.cfg.warmup_ms * CLOCK_NS_PER_MS;
 	run.end_ns = run.cfg.frames != 0 ? UINT64_MAX :
 	    run.measure_start + run.cfg.duration_ms * CLOCK_NS_PER_MS;
+	if (ivl_init(&run, &iv) == -1)
+		return EXIT_FAILURE;
 	for (started = 0; started < nthreads; started++) {
 		ws[started].last_tick = run.t0;
 		if ((rv = pthread_create(&ws[started].tid, NULL, worker_main,
@@ -1694,7 +2191,7 @@ main(int argc, char *argv[])
 			break;
 		}
 	}
-	progress_loop(&run, ws, started);
+	progress_loop(&run, ws, started, &iv);
 	for (i = 0; i < started; i++)
 		if ((rv = pthread_join(ws[i].tid, NULL)) != 0) {
 			fprintf(stderr, "%s: pthread_join: %s\n", progname,
@@ -1703,26 +2200,29 @@ main(int argc, char *argv[])
 		}
 	if (started < nthreads || summarize(&run, ws, nthreads, &res) == -1)
 		return EXIT_FAILURE;
+	/* What the last interval line did not cover yet. */
+	if (run.cfg.interval_ms != 0)
+		ivl_reap(&run, ws, nthreads, res.end_ns, &iv);
 
-	if (res.max_stall_ns >= STALL_WARN_NS && !run.cfg.quiet)
-		fprintf(stderr, "%s: thread %u was held up for %.1f s (busy, or "
-		    "not scheduled): the latencies and timeouts of its "
-		    "connections include that delay\n", progname,
-		    res.stall_thread,
-		    (double)res.max_stall_ns / CLOCK_NS_PER_S);
+	if (!run.cfg.quiet)
+		warn_measured(&run, &res);
 	if (run.cfg.json)
-		print_json(&run, &res);
+		print_json(&run, &res, &iv);
 	else
 		print_table(&run, &res, nthreads);
-	status = res.failed == 0 && res.errors == 0 && res.mismatches == 0 ?
-	    EXIT_SUCCESS : EXIT_FAILURE;
+	status = res.failed == 0 && res.errors == 0 && res.mismatches == 0 &&
+	    !iv.failed ? EXIT_SUCCESS : EXIT_FAILURE;
 	if (close_stdout() == -1)
+		status = EXIT_FAILURE;
+	if (pfile != NULL && write_percentiles(&run, &res, pfile) == -1)
 		status = EXIT_FAILURE;
 
 	for (i = 0; i < nthreads; i++)
 		worker_free(&ws[i]);
 	free(ws);
 	free(res.hist);
+	free(iv.v);
+	free(iv.sum);
 	free(run.pattern);
 	return status;
 }

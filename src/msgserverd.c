@@ -41,6 +41,8 @@
 #include "errstr.h"
 #include "listener.h"
 #include "log.h"
+#include "metrics.h"
+#include "netutil.h"
 #include "notify.h"
 #include "options.h"
 #include "pool.h"
@@ -65,6 +67,9 @@ struct server {
 	struct queue	*queue;
 	struct pool	*pool;
 	struct acceptors *acceptors;
+	struct metrics	*metrics;	/* NULL without --metrics */
+	int		 metrics_fd;	/* bound, until metrics_start */
+	char		 metrics_name[NETUTIL_ADDRSTRLEN];
 	pthread_t	 signal_thread;
 	sigset_t	 signals;	/* the ones the signal thread takes */
 	atomic_bool	 stopping;	/* first SIGTERM/SIGINT seen */
@@ -90,6 +95,8 @@ static void	 chores(struct server *srv);
 static void	 begin_stop(struct server *srv, int sig);
 static void	 status_line(struct server *srv, char *buf, size_t len);
 static void	 log_stats(struct server *srv, const char *prefix);
+static void	 metrics_bind(struct server *srv);
+static void	 snapshot(void *arg, struct metrics_snapshot *ms);
 static void	 check_limits(const struct options *opts);
 static void	 fail_start(int status, const char *fmt, ...)
 		    LOG_PRINTF(2, 3) LOG_NORETURN;
@@ -115,6 +122,7 @@ main(int argc, char *argv[])
 	    srv.opts.verbosity);
 	atomic_init(&srv.stopping, false);
 	atomic_init(&srv.exiting, false);
+	srv.metrics_fd = -1;
 
 	start(&srv);
 	acceptors_run(srv.acceptors);
@@ -155,6 +163,7 @@ start(struct server *srv)
 		adopt_listeners(srv, fds, n);
 	else
 		open_listeners(srv);
+	metrics_bind(srv);
 	if (o->daemonize) {
 		log_init("msgserverd", 1, o->verbosity);
 		if (daemon_detach(err, sizeof(err)) == -1)
@@ -201,21 +210,44 @@ open_listeners(struct server *srv)
 	}
 }
 
-/* The service manager's sockets replace --bind and --port. */
+/*
+ * The service manager's sockets replace --bind and --port; one named
+ * "metrics" (FileDescriptorName=metrics) serves /metrics instead of
+ * echoing.
+ */
 static void
 adopt_listeners(struct server *srv, const struct activated_fd *fds, int n)
 {
 	const struct options *o = &srv->opts;
+	struct sockaddr_storage ss;
+	socklen_t sslen;
 	char err[256];
 	int i;
 
 	for (i = 0; i < n; i++) {
-		srv->listeners[i] = listener_adopt(fds[i].fd,
+		if (strcmp(fds[i].name, "metrics") == 0) {
+			sslen = sizeof(ss);
+			if (getsockname(fds[i].fd, (struct sockaddr *)&ss,
+			    &sslen) == -1)
+				fail_start(EX_OSERR, "descriptor %d: "
+				    "getsockname: %s", fds[i].fd, errstr(errno));
+			srv->metrics_fd = fds[i].fd;
+			(void)netutil_format_addr((struct sockaddr *)&ss, sslen,
+			    srv->metrics_name, sizeof(srv->metrics_name));
+			if (o->metrics != NULL)
+				log_warnx("--metrics ignored: the service "
+				    "manager passed a socket named metrics");
+			continue;
+		}
+		srv->listeners[srv->nlisteners] = listener_adopt(fds[i].fd,
 		    o->reject_when_full, err, sizeof(err));
-		if (srv->listeners[i] == NULL)
+		if (srv->listeners[srv->nlisteners] == NULL)
 			fail_start(EX_OSERR, "%s", err);
 		srv->nlisteners++;
 	}
+	if (srv->nlisteners == 0)
+		fail_start(EX_CONFIG, "the service manager passed no socket "
+		    "to echo on (only one named metrics)");
 	srv->activated = true;
 	if (o->binds_given)
 		log_warnx("--bind ignored: the service manager passed the "
@@ -250,6 +282,10 @@ start_threads(struct server *srv)
 	pc.echo.proxy_from = o->proxy_protocol ? &o->proxy_from : NULL;
 	/* Exits on failure: the process ends, nothing to unwind. */
 	if ((srv->pool = pool_create(srv->queue, &pc, err,
+	    sizeof(err))) == NULL)
+		fail_start(EX_OSERR, "%s", err);
+	if (srv->metrics_fd != -1 && (srv->metrics = metrics_start(
+	    srv->metrics_fd, srv->metrics_name, snapshot, srv, err,
 	    sizeof(err))) == NULL)
 		fail_start(EX_OSERR, "%s", err);
 
@@ -333,6 +369,7 @@ stop(struct server *srv)
 		log_warnx("shutdown timeout: %u connections forced closed, %u "
 		    "queued ones closed unserved", ps.forced, ps.dropped);
 	log_stats(srv, "final stats:");
+	metrics_stop(srv->metrics);
 
 	/* Release the signal thread (SIGUSR2 is in its set), then join it. */
 	atomic_store(&srv->exiting, true);
@@ -515,31 +552,80 @@ status_line(struct server *srv, char *buf, size_t len)
 static void
 log_stats(struct server *srv, const char *prefix)
 {
-	struct listener_stats ls;
-	struct pool_totals t;
+	struct metrics_snapshot ms;
 	char closed[CLOSE_REASONS * 40];
 	size_t off = 0;
 	int i, n;
 
-	memset(&ls, 0, sizeof(ls));
-	for (i = 0; i < (int)srv->nlisteners; i++)
-		listener_stats_add(srv->listeners[i], &ls);
-	pool_totals(srv->pool, &t);
+	memset(&ms, 0, sizeof(ms));
+	snapshot(srv, &ms);
 	closed[0] = '\0';
 	for (i = 0; i < CLOSE_REASONS; i++) {
 		n = snprintf(closed + off, sizeof(closed) - off,
 		    " closed_%s=%llu", close_reason_name(i),
-		    (unsigned long long)t.echo.closed[i]);
+		    (unsigned long long)ms.echo.closed[i]);
 		if (n < 0 || (size_t)n >= sizeof(closed) - off)
 			break;
 		off += (size_t)n;
 	}
-	log_info("%s accepted=%llu active=%u queued=%zu rejected=%llu%s "
+	log_info("%s accepted=%llu active=%llu queued=%llu rejected=%llu%s "
 	    "frames=%llu bytes=%llu", prefix,
-	    (unsigned long long)ls.accepted, t.active,
-	    queue_length(srv->queue), (unsigned long long)ls.rejected, closed,
-	    (unsigned long long)t.echo.frames,
-	    (unsigned long long)t.echo.bytes);
+	    (unsigned long long)ms.accepted, (unsigned long long)ms.active,
+	    (unsigned long long)ms.queued, (unsigned long long)ms.rejected,
+	    closed, (unsigned long long)ms.echo.frames,
+	    (unsigned long long)ms.echo.bytes);
+}
+
+/*
+ * Every counter the stats line and /metrics report, summed now from the
+ * listener, the pool and the queue: reading costs the echo path nothing.
+ */
+static void
+snapshot(void *arg, struct metrics_snapshot *ms)
+{
+	struct server *srv = arg;
+	struct listener_stats ls;
+	struct pool_totals t;
+
+	unsigned i;
+
+	memset(&ls, 0, sizeof(ls));
+	for (i = 0; i < srv->nlisteners; i++)
+		listener_stats_add(srv->listeners[i], &ls);
+	pool_totals(srv->pool, &t);
+	ms->accepted = ls.accepted;
+	ms->rejected = ls.rejected;
+	ms->accept_pauses = ls.accept_pauses;
+	ms->active = t.active;
+	ms->queued = queue_length(srv->queue);
+	ms->workers = srv->opts.threads;
+	ms->queue_capacity = queue_capacity(srv->queue);
+	ms->echo = t.echo;
+}
+
+/*
+ * Bind --metrics while still privileged, like the echo port; the thread
+ * starts once the pool is up (start()).  A socket the service manager
+ * passed under the name "metrics" takes its place.
+ */
+static void
+metrics_bind(struct server *srv)
+{
+	char host[NETUTIL_HOSTLEN], port[NETUTIL_PORTLEN], err[256];
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+
+	if (srv->opts.metrics == NULL || srv->metrics_fd != -1)
+		return;
+	/* options_parse() checked the syntax already. */
+	if (netutil_split_hostport(srv->opts.metrics, host, sizeof(host),
+	    port, sizeof(port), err, sizeof(err)) == -1)
+		fail_start(EX_USAGE, "--metrics: %s", err);
+	if ((srv->metrics_fd = netutil_listen(host, port, SOMAXCONN, &ss,
+	    &sslen, err, sizeof(err))) == -1)
+		fail_start(EX_OSERR, "--metrics: %s", err);
+	(void)netutil_format_addr((struct sockaddr *)&ss, sslen,
+	    srv->metrics_name, sizeof(srv->metrics_name));
 }
 
 /*

@@ -26,6 +26,7 @@
 #include "clock.h"
 #include "errstr.h"
 #include "netutil.h"
+#include "parse.h"
 
 static void	set_err(char *err, size_t errlen, const char *fmt, ...)
 		    __attribute__((__format__(__printf__, 3, 4)));
@@ -307,6 +308,72 @@ netutil_listen(const char *host, const char *port, int backlog,
 		return -1;
 	}
 	return fd;
+}
+
+int
+netutil_split_hostport(const char *s, char *host, size_t hostlen,
+    char *port, size_t portlen, char *err, size_t errlen)
+{
+	const char *h, *colon, *p;
+	size_t hlen;
+	uint64_t v;
+
+	for (p = s; *p != '\0'; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f) {
+			set_err(err, errlen, "spaces and control characters "
+			    "are not allowed");
+			return -1;
+		}
+	h = s;
+	if (*s == '[') {
+		h = s + 1;
+		if ((p = strchr(h, ']')) == NULL || p[1] != ':') {
+			set_err(err, errlen, "expected [ADDRESS]:PORT");
+			return -1;
+		}
+		hlen = (size_t)(p - h);
+		colon = p + 1;
+	} else if ((colon = strrchr(s, ':')) == NULL) {
+		set_err(err, errlen, "expected HOST:PORT, or [ADDRESS]:PORT "
+		    "for IPv6");
+		return -1;
+	} else {
+		hlen = (size_t)(colon - s);
+		/* Which colon ends "::1:80"'s address is anyone's guess. */
+		if (memchr(s, ':', hlen) != NULL) {
+			set_err(err, errlen, "an IPv6 address needs brackets: "
+			    "[ADDRESS]:PORT");
+			return -1;
+		}
+	}
+	if (hlen == 0) {
+		set_err(err, errlen, "the host is empty");
+		return -1;
+	}
+	if (memchr(h, '[', hlen) != NULL || memchr(h, ']', hlen) != NULL) {
+		set_err(err, errlen, "misplaced bracket");
+		return -1;
+	}
+	if (hlen >= NETUTIL_HOSTLEN || (host != NULL && hlen >= hostlen)) {
+		set_err(err, errlen, "the host is too long");
+		return -1;
+	}
+	if (parse_uint(colon + 1, 0, 65535, &v) == -1) {
+		set_err(err, errlen, "the port must be a number from 0 to "
+		    "65535");
+		return -1;
+	}
+	if (port != NULL && portlen < NETUTIL_PORTLEN) {
+		set_err(err, errlen, "no room for the port");
+		return -1;
+	}
+	if (host != NULL) {
+		memcpy(host, h, hlen);
+		host[hlen] = '\0';
+	}
+	if (port != NULL)
+		(void)snprintf(port, portlen, "%u", (unsigned)v);
+	return 0;
 }
 
 /* A bound, listening socket for ai, or -1 with errno set. */

@@ -38,6 +38,22 @@ int	netutil_listen(const char *host, const char *port, int backlog,
 	    struct sockaddr_storage *bound, socklen_t *boundlen, char *err,
 	    size_t errlen);
 
+/* Room for what netutil_split_hostport() writes, NUL included. */
+#define NETUTIL_HOSTLEN	256
+#define NETUTIL_PORTLEN	6
+
+/*
+ * Split "HOST:PORT" or "[IPV6]:PORT" into host and port, resolving
+ * nothing.  An IPv6 literal must be bracketed, so the colon before the
+ * port is never ambiguous.  HOST is a name or an address literal: not
+ * empty, shorter than NETUTIL_HOSTLEN, no spaces, control characters or
+ * brackets.  PORT is decimal, 0 to 65535, stored without leading zeros.
+ * host (hostlen bytes) and port (portlen bytes) may be NULL: then s is
+ * only checked.
+ */
+int	netutil_split_hostport(const char *s, char *host, size_t hostlen,
+	    char *port, size_t portlen, char *err, size_t errlen);
+
 /* Set SO_RCVTIMEO and SO_SNDTIMEO to timeout_ms (0 = none). */
 int	netutil_set_timeouts(int fd, int timeout_ms);
 

@@ -19,6 +19,7 @@
 
 #include "cliopt.h"
 #include "log.h"
+#include "netutil.h"
 #include "options.h"
 
 /* Values of the options that have no short form. */
@@ -26,6 +27,7 @@ enum {
 	LOPT_BACKLOG = CLIOPT_LONG_ONLY,
 	LOPT_BUFFER_SIZE,
 	LOPT_IO_TIMEOUT,
+	LOPT_METRICS,
 	LOPT_PIDFILE,
 	LOPT_PROXY_FROM,
 	LOPT_PROXY_PROTOCOL,
@@ -51,6 +53,7 @@ static const struct option longopts[] = {
 	{ "idle-timeout",	required_argument,	NULL, 'i' },
 	{ "io-timeout",		required_argument,	NULL, LOPT_IO_TIMEOUT },
 	{ "max-frame",		required_argument,	NULL, 'm' },
+	{ "metrics",		required_argument,	NULL, LOPT_METRICS },
 	{ "pidfile",		required_argument,	NULL, LOPT_PIDFILE },
 	{ "port",		required_argument,	NULL, 'p' },
 	{ "proxy-from",		required_argument,	NULL, LOPT_PROXY_FROM },
@@ -97,6 +100,7 @@ options_defaults(struct options *opts)
 	opts->user = NULL;
 	opts->daemonize = false;
 	opts->pidfile = NULL;
+	opts->metrics = NULL;
 	opts->verbosity = LOG_NORMAL;
 	opts->use_syslog = false;
 	opts->proxy_protocol = false;	/* proxy_from: empty (memset) */
@@ -107,7 +111,7 @@ options_parse(struct options *opts, int argc, char **argv, FILE *out,
     FILE *err)
 {
 	struct cliopt c;
-	char errbuf[160];
+	char why[160];
 	uint64_t v;
 	int ch;
 
@@ -196,14 +200,23 @@ options_parse(struct options *opts, int argc, char **argv, FILE *out,
 			if (get_ms(&c, ch, optarg, &opts->io_timeout_ms) == -1)
 				return OPTIONS_USAGE_ERROR;
 			break;
+		case LOPT_METRICS:
+			/* Only the syntax: binding it is a start-up matter. */
+			if (netutil_split_hostport(optarg, NULL, 0, NULL, 0, why,
+			    sizeof(why)) == -1) {
+				cliopt_bad_value(&c, ch, optarg, "%s", why);
+				return OPTIONS_USAGE_ERROR;
+			}
+			opts->metrics = optarg;
+			break;
 		case LOPT_PIDFILE:
 			if (cliopt_string(&c, ch, optarg, &opts->pidfile) == -1)
 				return OPTIONS_USAGE_ERROR;
 			break;
 		case LOPT_PROXY_FROM:
-			if (cidr_list_add(&opts->proxy_from, optarg, errbuf,
-			    sizeof(errbuf)) == -1) {
-				cliopt_bad_value(&c, ch, optarg, "%s", errbuf);
+			if (cidr_list_add(&opts->proxy_from, optarg, why,
+			    sizeof(why)) == -1) {
+				cliopt_bad_value(&c, ch, optarg, "%s", why);
 				return OPTIONS_USAGE_ERROR;
 			}
 			break;
@@ -342,6 +355,8 @@ options_usage(FILE *out, const char *progname)
 "      --scheduler POLICY  the workers' scheduling policy: batch (a woken\n"
 "                            worker does not preempt) or other\n"
 "                            (default batch)\n"
+"      --metrics HOST:PORT serve Prometheus metrics at GET /metrics on\n"
+"                            HOST:PORT, [ADDR]:PORT for IPv6 (default off)\n"
 "      --proxy-protocol    every connection starts with a PROXY protocol\n"
 "                            v1 or v2 header (default off)\n"
 "      --proxy-from CIDR[,CIDR...]\n"

@@ -64,6 +64,7 @@ struct options {
 	const char	*pidfile;		/* --pidfile: NULL = none */
 	int		verbosity;		/* enum log_verbosity */
 	bool		use_syslog;		/* --syslog (implied by -d) */
+	const char	*metrics;		/* --metrics HOST:PORT; NULL = off */
 	bool		proxy_protocol;		/* --proxy-protocol */
 	struct cidr_list proxy_from;		/* --proxy-from (repeatable) */
 };

@@ -83,6 +83,13 @@ struct pool {
 	unsigned		 started;	/* workers past the gate */
 	bool			 creator_waits;	/* pool_create is in the barrier */
 	atomic_bool		 policy_warned;	/* set_policy failed once */
+
+	/* The idle sweeper (with an idle timeout only); p->lock guards
+	 * sweeper_stop. */
+	pthread_t		 sweeper;
+	bool			 has_sweeper;
+	bool			 sweeper_stop;
+	pthread_cond_t		 sweeper_cv;
 };
 
 static int	 buffers_create(struct buffers *b, unsigned n, size_t size);
@@ -101,6 +108,9 @@ static void	 shut_slot(struct slot *s, int how, bool only_waiting);
 static unsigned	 wait_running(struct pool *p, unsigned timeout_ms);
 static int	 start_workers(struct pool *p, char *err, size_t errlen);
 static bool	 pass_gate(struct pool *p);
+static void	*sweeper_main(void *arg);
+static void	 sweep(struct pool *p, uint64_t idle_ns);
+static void	 stop_sweeper(struct pool *p);
 static void	 set_gate(struct pool *p, enum gate g);
 static void	 name_thread(void);
 
@@ -110,6 +120,7 @@ pool_create(struct queue *q, const struct pool_config *cfg, char *err,
 {
 	struct pool *p;
 	unsigned i;
+	int rc;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
 		snprintf(err, errlen, "cannot allocate the pool: %s",
@@ -123,6 +134,7 @@ pool_create(struct queue *q, const struct pool_config *cfg, char *err,
 	sync_mutex_init(&p->lock);
 	sync_cond_init(&p->changed);
 	sync_cond_init(&p->gate_cv);
+	sync_cond_init(&p->sweeper_cv);
 	p->gate = GATE_CLOSED;
 
 	if ((p->slots = calloc(cfg->threads, sizeof(*p->slots))) == NULL) {
@@ -149,6 +161,16 @@ pool_create(struct queue *q, const struct pool_config *cfg, char *err,
 	if (start_workers(p, err, errlen) == -1)
 		goto fail;
 
+	if (cfg->echo.idle_timeout_ms != 0) {
+		if ((rc = pthread_create(&p->sweeper, NULL, sweeper_main,
+		    p)) != 0) {
+			snprintf(err, errlen, "cannot create the idle sweeper: "
+			    "%s", errstr(rc));
+			goto fail;
+		}
+		p->has_sweeper = true;
+	}
+
 	/* Open the gate, then wait until every worker is past it. */
 	set_gate(p, GATE_OPEN);
 	sync_lock(&p->lock);
@@ -161,6 +183,7 @@ pool_create(struct queue *q, const struct pool_config *cfg, char *err,
 fail:
 	/* The workers started so far wait at the gate: send them home. */
 	set_gate(p, GATE_ABORT);
+	stop_sweeper(p);
 	for (i = 0; i < p->nslots; i++)
 		if (pthread_join(p->slots[i].thread, NULL) != 0)
 			abort();
@@ -274,6 +297,7 @@ pool_stop(struct pool *p, unsigned timeout_ms, struct pool_stopped *out)
 	for (i = 0; i < p->nslots; i++)
 		if (pthread_join(p->slots[i].thread, NULL) != 0)
 			abort();
+	stop_sweeper(p);
 }
 
 void
@@ -288,6 +312,7 @@ pool_destroy(struct pool *p)
 			(void)pthread_mutex_destroy(&p->slots[i].lock);
 	buffers_destroy(&p->bufs);
 	(void)pthread_cond_destroy(&p->gate_cv);
+	(void)pthread_cond_destroy(&p->sweeper_cv);
 	(void)pthread_cond_destroy(&p->changed);
 	(void)pthread_mutex_destroy(&p->lock);
 	free(p->slots);
@@ -307,6 +332,76 @@ pool_totals(struct pool *p, struct pool_totals *t)
 			t->active++;
 		sync_unlock(&p->slots[i].lock);
 	}
+}
+
+/*
+ * The idle timeout, for every worker at once: the workers block in recv()
+ * with no receive timeout (echo.h says why), and this thread wakes a few
+ * times per timeout to shut the read side of every connection that has
+ * waited between frames for longer.  Eight sweeps per timeout, between
+ * 10 ms and 1 s apart: a connection is closed within an eighth of the
+ * timeout past it (and a scheduler tick), at a cost of one slot lock per
+ * worker per sweep.
+ */
+static void *
+sweeper_main(void *arg)
+{
+	struct pool *p = arg;
+	uint64_t idle_ns, period, next;
+
+	(void)pthread_setname_np(pthread_self(), "msgsrv-sweeper");
+	idle_ns = (uint64_t)p->cfg.echo.idle_timeout_ms * CLOCK_NS_PER_MS;
+	period = idle_ns / 8;
+	if (period < 10 * CLOCK_NS_PER_MS)
+		period = 10 * CLOCK_NS_PER_MS;
+	if (period > CLOCK_NS_PER_S)
+		period = CLOCK_NS_PER_S;
+	sync_lock(&p->lock);
+	while (!p->sweeper_stop) {
+		next = clock_now_ns() + period;
+		while (!p->sweeper_stop && sync_wait_until(&p->sweeper_cv,
+		    &p->lock, next))
+			continue;
+		if (p->sweeper_stop)
+			break;
+		sync_unlock(&p->lock);
+		sweep(p, idle_ns);
+		sync_lock(&p->lock);
+	}
+	sync_unlock(&p->lock);
+	return NULL;
+}
+
+static void
+sweep(struct pool *p, uint64_t idle_ns)
+{
+	uint64_t now = clock_coarse_ns();
+	unsigned i;
+
+	for (i = 0; i < p->nslots; i++) {
+		struct slot *s = &p->slots[i];
+
+		sync_lock(&s->lock);
+		if (s->fd != -1 && echo_worker_idle_for(&s->echo, now, idle_ns)) {
+			echo_worker_kick_idle(&s->echo);
+			(void)shutdown(s->fd, SHUT_RD);
+		}
+		sync_unlock(&s->lock);
+	}
+}
+
+static void
+stop_sweeper(struct pool *p)
+{
+	if (!p->has_sweeper)
+		return;
+	sync_lock(&p->lock);
+	p->sweeper_stop = true;
+	sync_signal(&p->sweeper_cv);
+	sync_unlock(&p->lock);
+	if (pthread_join(p->sweeper, NULL) != 0)
+		abort();
+	p->has_sweeper = false;
 }
 
 static int

@@ -390,6 +390,103 @@ START_TEST(test_net_set_timeouts)
 }
 END_TEST
 
+static const struct {
+	const char	*s, *host, *port;
+} hostports_ok[] = {
+	{ "127.0.0.1:9464", "127.0.0.1", "9464" },
+	{ "localhost:0", "localhost", "0" },
+	{ "[::1]:9464", "::1", "9464" },
+	{ "[::]:65535", "::", "65535" },
+	{ "[fe80::1%eth0]:80", "fe80::1%eth0", "80" },
+	{ "0.0.0.0:09464", "0.0.0.0", "9464" },
+	{ "metrics.example:1", "metrics.example", "1" },
+};
+
+START_TEST(test_net_split_hostport_ok)
+{
+	char host[NETUTIL_HOSTLEN], port[NETUTIL_PORTLEN], err[128];
+
+	ck_assert_int_eq(netutil_split_hostport(hostports_ok[_i].s, host,
+	    sizeof(host), port, sizeof(port), err, sizeof(err)), 0);
+	ck_assert_str_eq(host, hostports_ok[_i].host);
+	ck_assert_str_eq(port, hostports_ok[_i].port);
+	/* Checking only, with nowhere to write. */
+	ck_assert_int_eq(netutil_split_hostport(hostports_ok[_i].s, NULL, 0,
+	    NULL, 0, NULL, 0), 0);
+}
+END_TEST
+
+static const struct {
+	const char	*s, *why;	/* why: a word the reason must hold */
+} hostports_bad[] = {
+	{ "", "HOST:PORT" },
+	{ "9464", "HOST:PORT" },
+	{ ":9464", "empty" },
+	{ "127.0.0.1:", "port" },
+	{ "127.0.0.1:http", "port" },
+	{ "127.0.0.1:65536", "port" },
+	{ "127.0.0.1:-1", "port" },
+	{ "127.0.0.1:+80", "port" },
+	{ "127.0.0.1:99999999999999999999999", "port" },
+	{ "127.0.0.1:80:81", "brackets" },
+	{ "::1:9464", "brackets" },
+	{ "[::1]9464", "[ADDRESS]:PORT" },
+	{ "[::1]", "[ADDRESS]:PORT" },
+	{ "[::1:9464", "[ADDRESS]:PORT" },
+	{ "[]:9464", "empty" },
+	{ "[[::1]]:9464", "[ADDRESS]:PORT" },
+	{ "[::1[]:9464", "bracket" },
+	{ "a]b:9464", "bracket" },
+	{ "local host:9464", "spaces" },
+	{ "localhost:94\n64", "control" },
+};
+
+START_TEST(test_net_split_hostport_bad)
+{
+	char host[NETUTIL_HOSTLEN], port[NETUTIL_PORTLEN], err[128];
+
+	strcpy(host, "untouched");
+	strcpy(port, "none");
+	ck_assert_int_eq(netutil_split_hostport(hostports_bad[_i].s, host,
+	    sizeof(host), port, sizeof(port), err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, hostports_bad[_i].why) != NULL,
+	    "'%s': reason \"%s\" lacks \"%s\"", hostports_bad[_i].s, err,
+	    hostports_bad[_i].why);
+	ck_assert_str_eq(host, "untouched");
+	ck_assert_str_eq(port, "none");
+	ck_assert_int_eq(netutil_split_hostport(hostports_bad[_i].s, NULL, 0,
+	    NULL, 0, NULL, 0), -1);
+}
+END_TEST
+
+/* The buffers bound what is accepted, and so does NETUTIL_HOSTLEN. */
+START_TEST(test_net_split_hostport_lengths)
+{
+	char s[NETUTIL_HOSTLEN + 16], host[NETUTIL_HOSTLEN], port[8];
+	char err[128];
+
+	memset(s, 'a', NETUTIL_HOSTLEN - 1);
+	strcpy(s + NETUTIL_HOSTLEN - 1, ":80");
+	ck_assert_int_eq(netutil_split_hostport(s, host, sizeof(host), port,
+	    sizeof(port), err, sizeof(err)), 0);
+	ck_assert_uint_eq(strlen(host), NETUTIL_HOSTLEN - 1);
+	ck_assert_int_eq(netutil_split_hostport(s, host, 10, port,
+	    sizeof(port), err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "too long"));
+
+	memset(s, 'a', NETUTIL_HOSTLEN);
+	strcpy(s + NETUTIL_HOSTLEN, ":80");
+	ck_assert_int_eq(netutil_split_hostport(s, NULL, 0, NULL, 0, err,
+	    sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "too long"));
+
+	ck_assert_int_eq(netutil_split_hostport("h:65535", host,
+	    sizeof(host), port, NETUTIL_PORTLEN - 1, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "room"));
+}
+END_TEST
+
+
 static Suite *
 netutil_suite(void)
 {
@@ -403,6 +500,11 @@ netutil_suite(void)
 	tcase_add_test(tc, test_net_format_ipv6);
 	tcase_add_test(tc, test_net_connect_ok);
 	tcase_add_test(tc, test_net_set_timeouts);
+	tcase_add_loop_test(tc, test_net_split_hostport_ok, 0,
+	    (int)(sizeof(hostports_ok) / sizeof(hostports_ok[0])));
+	tcase_add_loop_test(tc, test_net_split_hostport_bad, 0,
+	    (int)(sizeof(hostports_bad) / sizeof(hostports_bad[0])));
+	tcase_add_test(tc, test_net_split_hostport_lengths);
 	/* Every wait inside is bounded well below this. */
 	tcase_set_timeout(tc, 10);
 	suite_add_tcase(s, tc);

@@ -20,7 +20,7 @@
 #include "options.h"
 #include "testutil.h"
 
-#define MAX_ARGS	32
+#define MAX_ARGS	40
 #define HINT		"Try 'msgserverd --help' for more information.\n"
 
 /* The result of one options_parse() call. */
@@ -135,6 +135,7 @@ START_TEST(test_defaults)
 	ck_assert_ptr_null(o.pidfile);
 	ck_assert_int_eq(o.verbosity, LOG_NORMAL);
 	ck_assert(!o.use_syslog);
+	ck_assert_ptr_null(o.metrics);
 	ck_assert(!o.proxy_protocol);
 	ck_assert_uint_eq(o.proxy_from.n, 0);
 
@@ -202,7 +203,8 @@ START_TEST(test_long_options)
 	    "--reject-when-full", "--shutdown-timeout", "0.5",
 	    "--stack-size", "1M", "--buffer-size", "64K", "--scheduler",
 	    "other", "--user", "daemon",
-	    "--pidfile", "/run/msgserverd.pid", "--verbose", "--syslog", NULL);
+	    "--pidfile", "/run/msgserverd.pid", "--verbose", "--syslog",
+	    "--metrics", "[::1]:9464", NULL);
 	ck_assert_int_eq(p.rc, OPTIONS_RUN);
 	ck_assert_str_eq(p.err, "");
 	ck_assert_str_eq(p.out, "");
@@ -225,6 +227,7 @@ START_TEST(test_long_options)
 	ck_assert_int_eq(p.o.verbosity, LOG_VERBOSE);
 	ck_assert(p.o.use_syslog);
 	ck_assert(!p.o.daemonize);	/* --syslog does not imply -d */
+	ck_assert_str_eq(p.o.metrics, "[::1]:9464");
 	parsed_free(&p);
 
 	parse(&p, "--daemon", "--quiet", NULL);
@@ -466,6 +469,38 @@ START_TEST(test_bad_strings)
 }
 END_TEST
 
+/* The syntax of HOST:PORT is checked here; binding it is not. */
+START_TEST(test_bad_metrics)
+{
+	struct parsed p;
+
+	expect_error("invalid value '9464' for --metrics: expected HOST:PORT, "
+	    "or [ADDRESS]:PORT for IPv6", "--metrics", "9464", NULL);
+	expect_error("invalid value '' for --metrics: expected HOST:PORT, or "
+	    "[ADDRESS]:PORT for IPv6", "--metrics=", NULL);
+	expect_error("invalid value '::1:9464' for --metrics: an IPv6 address "
+	    "needs brackets: [ADDRESS]:PORT", "--metrics", "::1:9464", NULL);
+	expect_error("invalid value '127.0.0.1:65536' for --metrics: the port "
+	    "must be a number from 0 to 65535", "--metrics",
+	    "127.0.0.1:65536", NULL);
+	expect_error("invalid value ':9464' for --metrics: the host is empty",
+	    "--metrics", ":9464", NULL);
+	expect_error("invalid value '[::1]' for --metrics: expected "
+	    "[ADDRESS]:PORT", "--metrics", "[::1]", NULL);
+	expect_error("option '--metrics' requires an argument", "--metrics",
+	    NULL);
+	/* Long only: no -M. */
+	expect_error("unrecognized option '-M'", "-M", "127.0.0.1:9464",
+	    NULL);
+
+	/* A name is fine here: resolving it is the daemon's business. */
+	parse(&p, "--metrics", "metrics.example:9464", NULL);
+	ck_assert_int_eq(p.rc, OPTIONS_RUN);
+	ck_assert_str_eq(p.o.metrics, "metrics.example:9464");
+	parsed_free(&p);
+}
+END_TEST
+
 START_TEST(test_missing_argument)
 {
 	expect_error("option '--threads' requires an argument", "--threads",
@@ -572,8 +607,8 @@ START_TEST(test_help)
 		"--shutdown-timeout SEC", "--stack-size SIZE",
 		"--buffer-size SIZE", "--scheduler POLICY", "--user USER",
 		"--daemon", "--pidfile FILE", "--verbose", "--quiet",
-		"--syslog", "--version", "--help", "--proxy-protocol",
-		"--proxy-from CIDR[,CIDR...]", NULL
+		"--syslog", "--metrics HOST:PORT", "--version", "--help",
+		"--proxy-protocol", "--proxy-from CIDR[,CIDR...]", NULL
 	};
 	static const char *const shorts[] = {
 		"-t, --threads", "-p, --port", "-b, --bind", "-q, --queue",
@@ -666,6 +701,7 @@ options_suite(void)
 	tcase_add_test(tc, test_bad_timeouts);
 	tcase_add_test(tc, test_bad_strings);
 	tcase_add_test(tc, test_binds);
+	tcase_add_test(tc, test_bad_metrics);
 	tcase_add_test(tc, test_missing_argument);
 	tcase_add_test(tc, test_operands);
 	tcase_add_test(tc, test_bad_proxy_options);

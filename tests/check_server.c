@@ -919,6 +919,10 @@ static const struct {
 	{ { "--io-timeout", "1", "-i", "10", "--proxy-protocol",
 	    "--proxy-from", "127.0.0.1" }, false,
 	  "no complete PROXY header within 1000 ms", "closed_proxy" },
+	/* Without an io timeout the header has the idle timeout. */
+	{ { "--io-timeout", "0", "-i", "1", "--proxy-protocol",
+	    "--proxy-from", "127.0.0.1" }, false,
+	  "no complete PROXY header within 1000 ms", "closed_proxy" },
 };
 
 #define V1_HEADER	"PROXY TCP4 10.0.0.9 10.0.1.5 5000 8080\r\n"
@@ -1849,6 +1853,30 @@ START_TEST(test_proxy_untrusted)
 }
 END_TEST
 
+/* One that sends nothing at all is idle, from the moment it is served. */
+START_TEST(test_proxy_idle)
+{
+	const char *const args[] = { "--proxy-protocol", "--proxy-from",
+	    "127.0.0.1", "-i", "1", NULL };
+	struct server	 s;
+	char		 me[64];
+	int64_t		 t0;
+	long		 ms;
+	int		 fd;
+
+	server_start(&s, args);
+	t0 = wall_ms();
+	fd = tu_connect(s.port);
+	tu_local_addr(fd, me, sizeof(me));
+	ms = wait_close_ms(&s, fd, "idle timeout", me, t0, 4000);
+	ck_assert_msg(ms >= 750 && ms <= 2500, "a silent connection was "
+	    "closed as idle after %ld ms (--idle-timeout 1)", ms);
+	require_stat(&s, "closed_idle", 1);
+	close(fd);
+	server_stop_clean(&s);
+}
+END_TEST
+
 /*
  * A connection that has sent nothing of its header does not hold up a
  * shutdown; one whose header has begun is waited for, as a frame in
@@ -1947,6 +1975,7 @@ server_suite(void)
 	tcase_add_test(tc, test_proxy_local_quiet);
 	tcase_add_test(tc, test_proxy_header_required);
 	tcase_add_test(tc, test_proxy_untrusted);
+	tcase_add_test(tc, test_proxy_idle);
 	tcase_add_loop_test(tc, test_proxy_sigterm_waiting, 0,
 	    (int)(sizeof(header_stops) / sizeof(header_stops[0])));
 	suite_add_tcase(s, tc);

@@ -6,7 +6,11 @@
  * msgclient: arguments, lines and binary data round-trip exactly; a closed
  *            port, a wrong echo, a silent server and a full stdout fail
  *            with the documented status and a clear message.
- * msgbench:  a clean run finds no mismatch; a corrupting server is caught.
+ * msgbench:  a clean run finds no mismatch; a corrupting server is caught;
+ *            open loop (--rate) counts a server's pause as latency on every
+ *            frame due meanwhile, where closed loop sees it only on the
+ *            frames in flight; the rate offered is achieved; the percentile
+ *            file and the interval lines agree with the report.
  *
  * Threads in these tests never call ck_assert: they only serve sockets,
  * and the test's own thread checks the results.
@@ -25,6 +29,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,22 +41,32 @@
 
 #define RUN_TIMEOUT_MS		30000
 #define BINARY_LEN		(300 * 1000)
-#define CORRUPT_MAX_CONNS	8
+#define TSRV_MAX_CONNS		8
 #define CORRUPT_MAX_FRAME	(1024 * 1024)
+/* The pausing server stops this long after its first connection... */
+#define PAUSE_AFTER_MS		1000
+/* ...for this long. */
+#define PAUSE_MS		1000
 
-/* A server that echoes every frame with its first payload byte flipped. */
-struct corrupt_server {
+/*
+ * A misbehaving server run inside the test: an acceptor thread and a
+ * thread per connection (at most TSRV_MAX_CONNS) running conn_main.
+ */
+struct tsrv {
 	int		 lfd;
 	int		 port;
+	void		*(*conn_main)(void *);	/* gets a struct tsrv_conn */
 	pthread_t	 acceptor;
-	pthread_t	 conns[CORRUPT_MAX_CONNS];
-	int		 fds[CORRUPT_MAX_CONNS];
+	pthread_t	 conns[TSRV_MAX_CONNS];
+	int		 fds[TSRV_MAX_CONNS];
 	int		 nconns;
 	pthread_mutex_t	 lock;
+	_Atomic uint64_t pause_at;	/* pausing server: tn_now_ms() */
 };
 
-struct corrupt_conn {
-	int	fd;
+struct tsrv_conn {
+	int		 fd;
+	struct tsrv	*ts;
 };
 
 /* A command line with a usage mistake and the one line it must print. */
@@ -63,9 +78,11 @@ struct usage_case {
 static int	 listen_loopback(int *);
 static int	 closed_port(void);
 static void	*corrupt_conn_main(void *);
-static void	*corrupt_accept_main(void *);
-static void	 corrupt_start(struct corrupt_server *);
-static void	 corrupt_stop(struct corrupt_server *);
+static void	*pause_conn_main(void *);
+static void	 pause_wait(struct tsrv *);
+static void	*tsrv_accept_main(void *);
+static void	 tsrv_start(struct tsrv *, void *(*)(void *));
+static void	 tsrv_stop(struct tsrv *);
 static void	 port_str(char *, size_t, int);
 static int	 run_tool(const char *const *, const void *, size_t, char **,
 		    size_t *, char **);
@@ -73,6 +90,7 @@ static void	 expect_exit(int, int, const char *, const char *);
 static void	 expect_usage(const char *, const char *,
 		    const struct usage_case *, size_t);
 static double	 json_number(const char *, const char *);
+static int	 bench_run(int, const char *const *, char **, char **);
 
 /* --- Helpers ------------------------------------------------------------ */
 
@@ -123,10 +141,11 @@ closed_port(void)
 	return ntohs(sin.sin_port);
 }
 
+/* Echoes every frame with its first payload byte flipped. */
 static void *
 corrupt_conn_main(void *arg)
 {
-	struct corrupt_conn	*cc = arg;
+	struct tsrv_conn	*cc = arg;
 	unsigned char		*buf;
 	size_t			 len;
 
@@ -140,17 +159,56 @@ corrupt_conn_main(void *arg)
 	}
 	free(buf);
 out:
-	/* corrupt_stop() closes the socket: no fd is reused under it. */
+	/* tsrv_stop() closes the socket: no fd is reused under it. */
 	free(cc);
 	return NULL;
 }
 
+/*
+ * Echoes bytes as they come, except for PAUSE_MS from PAUSE_AFTER_MS
+ * after the first connection: a server that stops for a while, as a
+ * garbage collector or a swapped-out process would.
+ */
 static void *
-corrupt_accept_main(void *arg)
+pause_conn_main(void *arg)
 {
-	struct corrupt_server	*cs = arg;
-	struct corrupt_conn	*cc;
+	struct tsrv_conn	*pc = arg;
+	unsigned char		 buf[16384];
+	ssize_t			 n;
+
+	for (;;) {
+		pause_wait(pc->ts);
+		n = recv(pc->fd, buf, sizeof(buf), 0);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		/* Bytes that came just before the pause wait it out too. */
+		pause_wait(pc->ts);
+		if (tn_send_tolerant(pc->fd, buf, (size_t)n, 10000, NULL) !=
+		    (size_t)n)
+			break;
+	}
+	free(pc);
+	return NULL;
+}
+
+static void
+pause_wait(struct tsrv *ts)
+{
+	uint64_t	at = atomic_load(&ts->pause_at), now = tn_now_ms();
+
+	if (at != 0 && now >= at && now < at + PAUSE_MS)
+		tn_sleep_ms((int)(at + PAUSE_MS - now));
+}
+
+static void *
+tsrv_accept_main(void *arg)
+{
+	struct tsrv		*cs = arg;
+	struct tsrv_conn	*cc;
 	struct timeval		 tv = { 10, 0 };
+	uint64_t		 unset = 0;
 	int			 fd;
 
 	for (;;) {
@@ -158,21 +216,24 @@ corrupt_accept_main(void *arg)
 		if (fd == -1) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			break;		/* corrupt_stop() shut lfd down */
+			break;		/* tsrv_stop() shut lfd down */
 		}
+		(void)atomic_compare_exchange_strong(&cs->pause_at, &unset,
+		    tn_now_ms() + PAUSE_AFTER_MS);
 		/* Bounded waits, so a stuck client cannot hang the test. */
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 		pthread_mutex_lock(&cs->lock);
-		if (cs->nconns == CORRUPT_MAX_CONNS ||
+		if (cs->nconns == TSRV_MAX_CONNS ||
 		    (cc = malloc(sizeof(*cc))) == NULL) {
 			pthread_mutex_unlock(&cs->lock);
 			close(fd);
 			continue;
 		}
 		cc->fd = fd;
+		cc->ts = cs;
 		if (pthread_create(&cs->conns[cs->nconns], NULL,
-		    corrupt_conn_main, cc) != 0) {
+		    cs->conn_main, cc) != 0) {
 			pthread_mutex_unlock(&cs->lock);
 			free(cc);
 			close(fd);
@@ -185,18 +246,19 @@ corrupt_accept_main(void *arg)
 }
 
 static void
-corrupt_start(struct corrupt_server *cs)
+tsrv_start(struct tsrv *cs, void *(*conn_main)(void *))
 {
 	memset(cs, 0, sizeof(*cs));
+	cs->conn_main = conn_main;
 	ck_assert(pthread_mutex_init(&cs->lock, NULL) == 0);
 	cs->lfd = listen_loopback(&cs->port);
-	ck_assert(pthread_create(&cs->acceptor, NULL, corrupt_accept_main,
+	ck_assert(pthread_create(&cs->acceptor, NULL, tsrv_accept_main,
 	    cs) == 0);
 }
 
 /* Wake the acceptor (shutdown makes accept fail) and the connections. */
 static void
-corrupt_stop(struct corrupt_server *cs)
+tsrv_stop(struct tsrv *cs)
 {
 	int	i;
 
@@ -450,12 +512,12 @@ END_TEST
 
 START_TEST(test_client_detects_corruption)
 {
-	struct corrupt_server	 cs;
+	struct tsrv	 cs;
 	char			 port[16], *out, *err;
 	size_t			 outlen;
 	int			 status;
 
-	corrupt_start(&cs);
+	tsrv_start(&cs, corrupt_conn_main);
 	port_str(port, sizeof(port), cs.port);
 	{
 		const char *argv[] = { tu_program("MSGCLIENT"), "-H",
@@ -463,7 +525,7 @@ START_TEST(test_client_detects_corruption)
 
 		status = run_tool(argv, NULL, 0, &out, &outlen, &err);
 	}
-	corrupt_stop(&cs);
+	tsrv_stop(&cs);
 	expect_exit(status, EX_DATAERR, "msgclient against a corrupting "
 	    "server", err);
 	ck_assert_msg(strstr(err, "differs") != NULL, "the message should "
@@ -670,12 +732,12 @@ END_TEST
 
 START_TEST(test_bench_detects_corruption)
 {
-	struct corrupt_server	 cs;
+	struct tsrv	 cs;
 	char			 port[16], *out, *err;
 	size_t			 outlen;
 	int			 status;
 
-	corrupt_start(&cs);
+	tsrv_start(&cs, corrupt_conn_main);
 	port_str(port, sizeof(port), cs.port);
 	{
 		const char *argv[] = { tu_program("MSGBENCH"), "-H",
@@ -684,7 +746,7 @@ START_TEST(test_bench_detects_corruption)
 
 		status = run_tool(argv, NULL, 0, &out, &outlen, &err);
 	}
-	corrupt_stop(&cs);
+	tsrv_stop(&cs);
 	expect_exit(status, 1, "msgbench against a corrupting server", err);
 	ck_assert_msg(json_number(out, "mismatches") > 0, "no mismatch "
 	    "found: %s", out);
@@ -740,9 +802,213 @@ START_TEST(test_bench_usage)
 		{ { "extra-argument" }, "extra operand 'extra-argument'" },
 		{ { "--json=1" }, "option '--json' doesn't allow an argument" },
 		{ { "--timeout" }, "option '--timeout' requires an argument" },
+		{ { "--rate", "0" }, "invalid value '0' for --rate: must be "
+		    "between 1 and 10000000" },
+		{ { "--rate", "10000001" }, "invalid value '10000001' for "
+		    "--rate: must be between 1 and 10000000" },
+		{ { "--rate", "-5" }, "invalid value '-5' for --rate: must be "
+		    "a whole number between 1 and 10000000" },
+		{ { "--rate", "2k" }, "invalid value '2k' for --rate: must be "
+		    "a whole number between 1 and 10000000" },
+		{ { "--rate" }, "option '--rate' requires an argument" },
+		{ { "-i", "0.05" }, "invalid value '0.05' for --interval: must "
+		    "be between 0.1 and 604800 seconds" },
+		{ { "--percentiles", "" },
+		    "invalid value '' for --percentiles: must not be empty" },
 	};
 	expect_usage("MSGBENCH", "msgbench", bad,
 	    sizeof(bad) / sizeof(bad[0]));
+}
+END_TEST
+
+/*
+ * Run msgbench against 127.0.0.1:port with args (NULL-terminated, at
+ * most 16) after -H and -p; its stdout and stderr to *out and *err.
+ */
+static int
+bench_run(int port, const char *const *args, char **out, char **err)
+{
+	const char	*argv[24];
+	char		 p[16];
+	size_t		 n = 0, outlen;
+
+	port_str(p, sizeof(p), port);
+	argv[n++] = tu_program("MSGBENCH");
+	argv[n++] = "-H";
+	argv[n++] = "127.0.0.1";
+	argv[n++] = "-p";
+	argv[n++] = p;
+	while (*args != NULL && n < sizeof(argv) / sizeof(argv[0]) - 1)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	return run_tool(argv, NULL, 0, out, &outlen, err);
+}
+
+/*
+ * A server that stops echoing for PAUSE_MS, a third of the way into a 3 s
+ * run.  Open loop (2000 frames/s), every frame due during the pause waits
+ * for its end, so about a quarter of the frames see hundreds of ms and
+ * p99 shows the pause.  Closed loop, only the 4 frames in flight when it
+ * began wait (of tens of thousands): the maximum shows the pause, p99
+ * does not.  Coordinated omission is exactly the closed-loop figure.
+ */
+START_TEST(test_bench_open_loop_pause)
+{
+	static const char *open_args[] = { "-c", "4", "-d", "64", "-t", "3",
+	    "--rate", "2000", "--json", "-q", NULL };
+	static const char *closed_args[] = { "-c", "4", "-d", "1", "-t", "3",
+	    "--json", "-q", NULL };
+	struct tsrv	 ts;
+	char		*open_out, *closed_out, *err;
+	double		 open_p99, closed_p99, closed_max;
+	int		 status;
+
+	tsrv_start(&ts, pause_conn_main);
+	status = bench_run(ts.port, open_args, &open_out, &err);
+	tsrv_stop(&ts);
+	expect_exit(status, 0, "msgbench --rate against a pausing server", err);
+	free(err);
+	/* A fresh server: a pause of its own, at the same point. */
+	tsrv_start(&ts, pause_conn_main);
+	status = bench_run(ts.port, closed_args, &closed_out, &err);
+	tsrv_stop(&ts);
+	expect_exit(status, 0, "msgbench against a pausing server", err);
+	free(err);
+
+	open_p99 = json_number(open_out, "p99");
+	closed_p99 = json_number(closed_out, "p99");
+	closed_max = json_number(closed_out, "max");
+	ck_assert_msg(open_p99 >= 300000, "open loop: p99 %.1f us does not "
+	    "show a %d ms pause: %s", open_p99, PAUSE_MS, open_out);
+	ck_assert_msg(closed_max >= PAUSE_MS * 500.0, "closed loop: max "
+	    "%.1f us, no frame saw the pause: %s", closed_max, closed_out);
+	ck_assert_msg(closed_p99 < 100000 && closed_p99 * 5 < open_p99,
+	    "closed loop p99 %.1f us, open loop %.1f us: no contrast",
+	    closed_p99, open_p99);
+	free(open_out);
+	free(closed_out);
+}
+END_TEST
+
+/* A modest rate against the real server is met, and no warning says not. */
+START_TEST(test_bench_rate_achieved)
+{
+	static const char *args[] = { "-c", "4", "-t", "2", "--rate", "2000",
+	    "--json", NULL };
+	struct server	 s;
+	char		*out, *err;
+	double		 got;
+	int		 status;
+
+	server_start(&s, NULL);
+	status = bench_run(s.port, args, &out, &err);
+	expect_exit(status, 0, "msgbench --rate 2000", err);
+	ck_assert_msg(json_number(out, "rate_offered") == 2000, "%s", out);
+	got = json_number(out, "rate_achieved");
+	ck_assert_msg(got >= 1900 && got <= 2100, "achieved %.1f frames/s of "
+	    "2000: %s", got, out);
+	ck_assert_msg(json_number(out, "errors") == 0, "%s", out);
+	ck_assert_msg(strstr(err, "achieved") == NULL, "a shortfall warning "
+	    "at %.1f frames/s: %s", got, err);
+	free(out);
+	free(err);
+	server_stop_clean(&s);
+}
+END_TEST
+
+/*
+ * --percentiles: HdrHistogram's header, the last line at percentile 1,
+ * and the footer's count and maximum those of the JSON report; the JSON's
+ * nines in order.
+ */
+START_TEST(test_bench_percentiles_file)
+{
+	static const char *path = "check_tools_percentiles.hgrm";
+	static const char *args[] = { "-c", "4", "-d", "4", "-n", "300",
+	    "--json", "-q", "--percentiles", "check_tools_percentiles.hgrm",
+	    NULL };
+	static const char *nines[] = { "p50", "p90", "p99", "p999", "p9999",
+	    "p99999", "max" };
+	struct server	 s;
+	unsigned long long count, total;
+	char		*out, *err, *text, *foot, *last;
+	double		 max, value, pct, prev = 0, v;
+	size_t		 i;
+	int		 status;
+
+	server_start(&s, NULL);
+	status = bench_run(s.port, args, &out, &err);
+	expect_exit(status, 0, "msgbench --percentiles", err);
+	text = tn_read_file(path, NULL);
+	ck_assert_msg(text != NULL, "no file %s", path);
+	(void)unlink(path);
+	ck_assert_msg(strncmp(text, "       Value     Percentile TotalCount "
+	    "1/(1-Percentile)\n\n", 57) == 0, "header: %.80s", text);
+	foot = strstr(text, "#[Max");
+	ck_assert_msg(foot != NULL && sscanf(foot, "#[Max = %lf, Total count "
+	    "= %llu]", &max, &count) == 2, "footer: %s", text);
+	ck_assert_uint_eq(count, (unsigned long long)json_number(out,
+	    "frames"));
+	ck_assert_uint_eq(count, 4 * 300);
+	/* The JSON has one decimal, the file three. */
+	ck_assert_msg(max - json_number(out, "max") < 0.051 &&
+	    json_number(out, "max") - max < 0.051, "max %.3f, JSON %s", max,
+	    out);
+	/* The last data line: the maximum at percentile 1, every frame. */
+	*strstr(text, "#[Mean") = '\0';
+	last = strrchr(text, '\n');
+	ck_assert(last != NULL);
+	*last = '\0';
+	last = strrchr(text, '\n');
+	ck_assert(last != NULL && sscanf(last + 1, "%lf %lf %llu", &value,
+	    &pct, &total) == 3);
+	ck_assert_msg(pct == 1.0 && total == count && value == max,
+	    "last line: %s", last + 1);
+	for (i = 0; i < sizeof(nines) / sizeof(nines[0]); i++) {
+		v = json_number(out, nines[i]);
+		ck_assert_msg(v >= prev, "%s %.1f below the one before: %s",
+		    nines[i], v, out);
+		prev = v;
+	}
+	free(text);
+	free(out);
+	free(err);
+	server_stop_clean(&s);
+}
+END_TEST
+
+/* --interval: a line per half second on stderr, the same in --json. */
+START_TEST(test_bench_intervals)
+{
+	static const char *args[] = { "-c", "2", "-t", "2", "-i", "0.5",
+	    "--json", NULL };
+	struct server	 s;
+	unsigned long long sum = 0;
+	const char	*p;
+	char		*out, *err;
+	int		 status, lines = 0, entries = 0;
+
+	server_start(&s, NULL);
+	status = bench_run(s.port, args, &out, &err);
+	expect_exit(status, 0, "msgbench -i 0.5", err);
+	for (p = err; (p = strstr(p, " frames/s ")) != NULL; p++)
+		if (strstr(p, " p99 ") != NULL)
+			lines++;
+	ck_assert_msg(lines >= 3 && lines <= 5, "%d interval lines: %s",
+	    lines, err);
+	p = strstr(out, "\"intervals\": [");
+	ck_assert_msg(p != NULL, "no intervals in %s", out);
+	while ((p = strstr(p, "\"frames\": ")) != NULL) {
+		sum += strtoull(p + 10, NULL, 10);
+		entries++;
+		p++;
+	}
+	ck_assert_int_eq(entries, lines);
+	ck_assert_msg(sum == (unsigned long long)json_number(out, "frames"),
+	    "intervals hold %llu frames: %s", sum, out);
+	free(out);
+	free(err);
+	server_stop_clean(&s);
 }
 END_TEST
 
@@ -805,6 +1071,14 @@ tools_suite(void)
 	tcase_add_test(tc, test_bench_closed_port);
 	tcase_add_test(tc, test_bench_usage);
 	tcase_add_test(tc, test_tools_version_help);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("msgbench open loop");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_bench_open_loop_pause);
+	tcase_add_test(tc, test_bench_rate_achieved);
+	tcase_add_test(tc, test_bench_percentiles_file);
+	tcase_add_test(tc, test_bench_intervals);
 	suite_add_tcase(s, tc);
 
 	return s;

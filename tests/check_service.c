@@ -269,9 +269,9 @@ START_TEST(test_notify)
 	ck_assert(server_log_wait(&s, "watchdog: pinging the service manager "
 	    "every 100 ms", 1000));
 
-	/* About ten a second; a loaded machine may delay a few. */
-	pings = count_messages(nfd, "WATCHDOG=1", 1000);
-	ck_assert_msg(pings >= 5 && pings <= 12, "%d pings in 1 s", pings);
+	/* Twenty in 2 s; a loaded machine may delay many, never add any. */
+	pings = count_messages(nfd, "WATCHDOG=1", 2000);
+	ck_assert_msg(pings >= 3 && pings <= 22, "%d pings in 2 s", pings);
 
 	/* Stopped: no pings (what makes WatchdogSec= restart a hung one). */
 	ck_assert_int_eq(kill(s.pid, SIGSTOP), 0);

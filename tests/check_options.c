@@ -430,6 +430,7 @@ START_TEST(test_binds)
 	ck_assert_str_eq(p.o.binds[0], "127.0.0.2");
 	ck_assert_str_eq(p.o.binds[1], "::1");
 	ck_assert_str_eq(p.o.binds[2], "0.0.0.0");
+	parsed_free(&p);
 
 	/* One more than the limit is a usage error naming the limit. */
 	argv[argc++] = (char *)"msgserverd";

@@ -2152,6 +2152,14 @@ main(int argc, char *argv[])
 	if (resolve(&run) == -1 || raise_nofile(run.cfg.connections) == -1 ||
 	    make_pattern(&run) == -1 || install_signals() == -1)
 		return EXIT_FAILURE;
+	/*
+	 * The threads open the sockets: grown then, past 64, 128, 256, ...
+	 * descriptors, the table makes the opening thread wait for an RCU
+	 * grace period (netutil.h), a stall of the load generator's own.
+	 * Sized now, while this is the only thread, it never grows.
+	 */
+	(void)netutil_presize_fds((unsigned long)run.cfg.connections +
+	    FD_RESERVE);
 	/* A file that cannot be made fails the run before it, not after. */
 	if (run.cfg.percentiles != NULL &&
 	    (pfile = fopen(run.cfg.percentiles, "w")) == NULL) {

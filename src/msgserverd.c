@@ -59,6 +59,10 @@
 
 #define MAX_LISTENERS	ACTIVATION_MAX_FDS
 
+/* Descriptors beyond one per worker and queued connection: listeners,
+ * the metrics socket and its clients, logs, the accept reserve. */
+#define FD_SPARE	16
+
 struct server {
 	struct options	 opts;
 	struct listener	*listeners[MAX_LISTENERS];
@@ -177,6 +181,19 @@ start(struct server *srv)
 		fail_start(EX_NOPERM, "%s", err);
 
 	check_limits(o);
+	/*
+	 * Every worker and queued connection holds a descriptor.  Size the
+	 * descriptor table for them now, while this is the only thread:
+	 * grown later, by an accept() past 64, 128, 256, 512, ... open
+	 * descriptors, the kernel makes the acceptor wait for an RCU grace
+	 * period, and on a loaded machine that held accept() in D state for
+	 * over 3 s with 494 connections in the backlog (--threads 1000, at
+	 * the accept that needed descriptor 512).
+	 */
+	if (netutil_presize_fds((unsigned long)o->threads + o->queue +
+	    FD_SPARE) == -1)
+		log_debug("cannot presize the descriptor table: %s",
+		    errstr(errno));
 	block_signals(srv);
 	start_threads(srv);
 	log_listening(srv);
@@ -641,7 +658,7 @@ check_limits(const struct options *o)
 	unsigned long long max_maps;
 
 	/* Each worker and each queued connection holds one descriptor. */
-	need_fds = (unsigned long long)o->threads + o->queue + 16;
+	need_fds = (unsigned long long)o->threads + o->queue + FD_SPARE;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur !=
 	    RLIM_INFINITY && rl.rlim_cur < need_fds)
 		log_warnx("open-file limit is %llu but --threads %u and "

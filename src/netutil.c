@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/un.h>
 
@@ -13,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -434,4 +436,29 @@ format_unix(const struct sockaddr_un *sun, socklen_t len, char *buf,
 	}
 	(void)snprintf(buf, buflen, "unix:%s", path);
 	return buf;
+}
+
+int
+netutil_presize_fds(unsigned long n)
+{
+	struct rlimit	rl;
+	int		fd, top, saved;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur !=
+	    RLIM_INFINITY && n > rl.rlim_cur)
+		n = (unsigned long)rl.rlim_cur;
+	if (n > (unsigned long)INT_MAX)
+		n = (unsigned long)INT_MAX;
+	if (n == 0)
+		return 0;
+	if ((fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	/* The lowest free descriptor >= n - 1: none in use is disturbed. */
+	top = fcntl(fd, F_DUPFD_CLOEXEC, (int)(n - 1));
+	saved = errno;
+	if (top != -1)
+		(void)close(top);
+	(void)close(fd);
+	errno = saved;
+	return top == -1 ? -1 : 0;
 }

@@ -57,4 +57,16 @@ int	netutil_split_hostport(const char *s, char *host, size_t hostlen,
 /* Set SO_RCVTIMEO and SO_SNDTIMEO to timeout_ms (0 = none). */
 int	netutil_set_timeouts(int fd, int timeout_ms);
 
+/*
+ * Grow the process's descriptor table now to hold descriptors 0 .. n - 1
+ * (capped by RLIMIT_NOFILE), so that no later socket(), accept() or open()
+ * has to grow it.  Call it while the process has one thread: growing the
+ * table of a multithreaded process waits for an RCU grace period
+ * (expand_files() calls synchronize_rcu() on Linux), which on a loaded
+ * machine can block the calling thread for seconds.  The kernel never
+ * shrinks the table, so once is enough.  Returns 0, or -1 with errno set
+ * (the table is then as it was: harmless, only slower).
+ */
+int	netutil_presize_fds(unsigned long n);
+
 #endif /* NETUTIL_H */

@@ -12,6 +12,7 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/un.h>
 
@@ -36,6 +37,8 @@
 
 static int	listen_loopback(int, int *);
 static Suite	*netutil_suite(void);
+static long	 fd_table_size(void);
+static int	 open_fds(void);
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -487,6 +490,79 @@ START_TEST(test_net_split_hostport_lengths)
 END_TEST
 
 
+/* The descriptor table's size, FDSize in /proc/self/status (Linux). */
+static long
+fd_table_size(void)
+{
+	char	 line[256];
+	FILE	*f;
+	long	 n = -1;
+
+	f = fopen("/proc/self/status", "r");
+	ck_assert_msg(f != NULL, "/proc/self/status: %s", strerror(errno));
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "FDSize: %ld", &n) == 1)
+			break;
+	fclose(f);
+	ck_assert_msg(n > 0, "no FDSize in /proc/self/status");
+	return n;
+}
+
+static int
+open_fds(void)
+{
+	int	fd, n = 0;
+
+	for (fd = 0; fd < 8192; fd++)
+		if (fcntl(fd, F_GETFD) != -1)
+			n++;
+	return n;
+}
+
+/*
+ * netutil_presize_fds() grows the table (so a multithreaded process never
+ * has to, see netutil.h), leaves no descriptor behind, disturbs none in
+ * use, and stops at RLIMIT_NOFILE.
+ */
+START_TEST(test_net_presize_fds)
+{
+	struct rlimit	rl;
+	int		before, high;
+
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 4096) {
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ||
+		    rl.rlim_max >= 4096 ? 4096 : rl.rlim_max;
+		ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	}
+	ck_assert_msg(rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= 4096,
+	    "RLIMIT_NOFILE %llu < 4096", (unsigned long long)rl.rlim_cur);
+	ck_assert_msg(fd_table_size() < 1500, "table already %ld",
+	    fd_table_size());
+	before = open_fds();
+
+	ck_assert_int_eq(netutil_presize_fds(1500), 0);
+	ck_assert_msg(fd_table_size() >= 1500, "table %ld after presizing "
+	    "to 1500", fd_table_size());
+	ck_assert_int_eq(open_fds(), before);
+	ck_assert_int_eq(netutil_presize_fds(0), 0);
+
+	/* A descriptor where the probe would go stays as it was. */
+	high = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 2999);
+	ck_assert_int_eq(high, 2999);
+	ck_assert_int_eq(netutil_presize_fds(3000), 0);
+	ck_assert_int_ne(fcntl(high, F_GETFD), -1);
+	ck_assert_int_eq(open_fds(), before + 1);
+	close(high);
+
+	/* Beyond the limit: as far as the limit, and no error. */
+	rl.rlim_cur = 3500;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	ck_assert_int_eq(netutil_presize_fds(1000000), 0);
+	ck_assert_int_eq(open_fds(), before);
+}
+END_TEST
+
 static Suite *
 netutil_suite(void)
 {
@@ -514,6 +590,7 @@ netutil_suite(void)
 	tcase_add_test(tc, test_net_connect_refused);
 	tcase_add_test(tc, test_net_connect_bad_service);
 	tcase_add_test(tc, test_net_connect_timeout);
+	tcase_add_test(tc, test_net_presize_fds);
 	tcase_set_timeout(tc, 10);
 	suite_add_tcase(s, tc);
 

@@ -617,6 +617,37 @@ START_TEST(test_many_connections_no_leak)
 }
 END_TEST
 
+/*
+ * The descriptor table is sized for every worker and queued connection
+ * at start-up, while the server has one thread: grown later, each
+ * accept() that crosses 64, 128, 256, 512, ... descriptors waits for an
+ * RCU grace period in the kernel, and on a loaded machine that held the
+ * acceptor for seconds with hundreds of connections in the backlog
+ * (bench/run c1000).  FDSize in /proc is the table's size.
+ */
+START_TEST(test_fd_table_presized)
+{
+	const char *const args[] = { "--threads", "600", "--queue", "100",
+	    NULL };
+	struct server	 s;
+	char		 path[64], line[256];
+	FILE		*f;
+	long		 size = -1;
+
+	server_start_nofile(&s, args, 4096);
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)s.pid);
+	f = fopen(path, "r");
+	ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "FDSize: %ld", &size) == 1)
+			break;
+	fclose(f);
+	ck_assert_msg(size >= 700, "descriptor table of %ld for 600 workers "
+	    "and a queue of 100", size);
+	server_stop_clean(&s);
+}
+END_TEST
+
 /* --- Limits ---------------------------------------------------------- */
 
 /*
@@ -1922,6 +1953,7 @@ server_suite(void)
 	tcase_add_loop_test(tc, test_echo_pipelined, 0, BUFFERS);
 	tcase_add_test(tc, test_echo_concurrent);
 	tcase_add_test(tc, test_many_connections_no_leak);
+	tcase_add_test(tc, test_fd_table_presized);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("Limits");

@@ -18,6 +18,7 @@
 #include <config.h>
 
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -704,6 +705,65 @@ START_TEST(test_bench_reports_stall)
 }
 END_TEST
 
+/*
+ * msgbench sizes its descriptor table for every connection before its
+ * threads start (a table grown by a thread's socket() waits for an RCU
+ * grace period: a stall of the load generator's own, netutil.h).  At 10
+ * connections/s, half a second in, only a few sockets exist, yet the
+ * table (FDSize in /proc) must already hold 1500.
+ */
+#define PRESIZE_CONNS	1500
+
+START_TEST(test_bench_presizes_fds)
+{
+	struct server	 s;
+	struct rlimit	 rl;
+	char		 port[16], conns[16], path[64], line[256];
+	FILE		*f;
+	long		 size = -1;
+	pid_t		 pid;
+	int		 status, null;
+
+	ck_assert(getrlimit(RLIMIT_NOFILE, &rl) == 0);
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < 2 * PRESIZE_CONNS)
+		return;		/* msgbench could not run: nothing to see */
+	server_start(&s, NULL);
+	port_str(port, sizeof(port), s.port);
+	snprintf(conns, sizeof(conns), "%d", PRESIZE_CONNS);
+	null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	ck_assert(null != -1);
+	{
+		const char *argv[] = { tu_program("MSGBENCH"), "-H",
+		    "127.0.0.1", "-p", port, "-c", conns, "-j", "2",
+		    "--connect-rate", "10", "-t", "10", "-q", NULL };
+
+		pid = fork();
+		ck_assert_msg(pid != -1, "fork: %s", strerror(errno));
+		if (pid == 0) {
+			if (dup2(null, STDOUT_FILENO) == -1 ||
+			    dup2(null, STDERR_FILENO) == -1)
+				_exit(127);
+			execv(argv[0], (char *const *)argv);
+			_exit(127);
+		}
+	}
+	close(null);
+	tn_sleep_ms(500);
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	if ((f = fopen(path, "r")) != NULL) {
+		while (fgets(line, sizeof(line), f) != NULL)
+			if (sscanf(line, "FDSize: %ld", &size) == 1)
+				break;
+		fclose(f);
+	}
+	(void)kill(pid, SIGKILL);
+	(void)waitpid(pid, &status, 0);
+	server_stop_clean(&s);
+	ck_assert_msg(size >= PRESIZE_CONNS, "msgbench -c %d had a descriptor "
+	    "table of %ld", PRESIZE_CONNS, size);
+}
+END_TEST
+
 START_TEST(test_bench_table)
 {
 	struct server	 s;
@@ -1067,6 +1127,7 @@ tools_suite(void)
 	tcase_add_test(tc, test_bench_clean_run);
 	tcase_add_test(tc, test_bench_reports_stall);
 	tcase_add_test(tc, test_bench_table);
+	tcase_add_test(tc, test_bench_presizes_fds);
 	tcase_add_test(tc, test_bench_detects_corruption);
 	tcase_add_test(tc, test_bench_closed_port);
 	tcase_add_test(tc, test_bench_usage);

@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 
@@ -111,6 +112,7 @@ static bool	 pass_gate(struct pool *p);
 static void	*sweeper_main(void *arg);
 static void	 sweep(struct pool *p, uint64_t idle_ns);
 static void	 stop_sweeper(struct pool *p);
+static bool	 has_input(int fd);
 static void	 set_gate(struct pool *p, enum gate g);
 static void	 name_thread(void);
 
@@ -382,12 +384,26 @@ sweep(struct pool *p, uint64_t idle_ns)
 		struct slot *s = &p->slots[i];
 
 		sync_lock(&s->lock);
-		if (s->fd != -1 && echo_worker_idle_for(&s->echo, now, idle_ns)) {
+		if (s->fd != -1 && echo_worker_idle_for(&s->echo, now,
+		    idle_ns) && !has_input(s->fd)) {
 			echo_worker_kick_idle(&s->echo);
 			(void)shutdown(s->fd, SHUT_RD);
 		}
 		sync_unlock(&s->lock);
 	}
+}
+
+/*
+ * Bytes waiting on fd: its worker has not run since they came (a starved
+ * machine), which a receive timeout would not have held against the
+ * client either.  FIONREAD never blocks.
+ */
+static bool
+has_input(int fd)
+{
+	int n = 0;
+
+	return ioctl(fd, FIONREAD, &n) == 0 && n > 0;
 }
 
 static void

@@ -553,12 +553,13 @@ begin_stop(struct server *srv, int sig)
 static void
 status_line(struct server *srv, char *buf, size_t len)
 {
-	struct pool_totals t;
+	struct metrics_snapshot ms;
 
-	pool_totals(srv->pool, &t);
-	(void)snprintf(buf, len, "%u active, %zu queued connections, %llu "
-	    "frames echoed", t.active, queue_length(srv->queue),
-	    (unsigned long long)t.echo.frames);
+	memset(&ms, 0, sizeof(ms));
+	snapshot(srv, &ms);
+	(void)snprintf(buf, len, "%llu active, %llu queued connections, %llu "
+	    "frames echoed", (unsigned long long)ms.active,
+	    (unsigned long long)ms.queued, (unsigned long long)ms.echo.frames);
 }
 
 /*
